@@ -1,0 +1,60 @@
+/**
+ * What the control plane knows about a function, and the interface it drives.
+ * @module
+ */
+
+/** One uploaded Python module: a dotted module path and its source. */
+export interface PythonModule {
+  /** Dotted module path, e.g. "pkg.helpers". */
+  name: string;
+  /** UTF-8 source code. */
+  source: Uint8Array;
+}
+
+/** Lifecycle status of a function, as clients see it (upper case). */
+export type FunctionStatus =
+  | "CREATED"
+  | "STARTING"
+  | "RUNNING"
+  | "STOPPING"
+  | "STOPPED"
+  | "FAILED";
+
+/** One row of ShowFunctions. */
+export interface FunctionInfo {
+  /** Function name. */
+  name: string;
+  /** Task type, e.g. "python". */
+  taskType: string;
+  /** Current status. */
+  status: FunctionStatus;
+  /** The last error of the function, if any. */
+  lastError?: string;
+}
+
+/** What a CreatePythonFunction request carries. */
+export interface CreatePythonFunctionInput {
+  /** The operator class to instantiate. */
+  className: string;
+  /** Every uploaded module, dependencies before the modules that import them. */
+  modules: PythonModule[];
+  /** The task config YAML. */
+  configYaml: string;
+}
+
+/**
+ * The operations the gRPC control plane needs from the engine. Methods throw
+ * FsError with BAD_REQUEST, NOT_FOUND, CONFLICT or INTERNAL codes.
+ */
+export interface FunctionControl {
+  /** Registers a Python function and starts it. */
+  createPythonFunction(input: CreatePythonFunctionInput): Promise<void>;
+  /** Starts a function; starting a running one succeeds. */
+  startFunction(name: string): Promise<void>;
+  /** Stops a function; stopping a stopped one succeeds. */
+  stopFunction(name: string): Promise<void>;
+  /** Stops a function and removes it, its modules and its state. */
+  dropFunction(name: string): Promise<void>;
+  /** Lists functions whose name matches a glob pattern (all when absent). */
+  listFunctions(pattern?: string): Promise<FunctionInfo[]>;
+}

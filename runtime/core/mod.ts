@@ -1,0 +1,9 @@
+/**
+ * Leaf types shared by every part of the runtime.
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./records.ts";
+export * from "./state_types.ts";
+export * from "./task_config.ts";
+export * from "./function_types.ts";
