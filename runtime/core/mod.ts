@@ -7,3 +7,6 @@ export * from "./records.ts";
 export * from "./state_types.ts";
 export * from "./task_config.ts";
 export * from "./function_types.ts";
+export * from "./glob.ts";
+export * from "./log.ts";
+export * from "./server_config.ts";

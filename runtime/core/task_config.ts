@@ -243,6 +243,24 @@ function parseInputGroups(value: unknown): { inputs: KafkaInputConfig[] }[] {
   });
 }
 
+// Input positions are stored per topic and partition, so one function may
+// read a topic through one input only.
+function rejectRepeatedTopics(groups: { inputs: KafkaInputConfig[] }[]): void {
+  const seen = new Set<string>();
+  groups.forEach((group, i) =>
+    group.inputs.forEach((input, j) => {
+      if (seen.has(input.topic)) {
+        throw bad(
+          `input-groups[${i}].inputs[${j}].topic`,
+          "is read by another input of this function; read each topic once",
+          input.topic,
+        );
+      }
+      seen.add(input.topic);
+    })
+  );
+}
+
 function parseInitConfig(value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (!isMap(value)) {
@@ -296,6 +314,8 @@ export function parseTaskConfig(yamlText: string): TaskConfig {
       interval,
     );
   }
+  const inputGroups = parseInputGroups(doc["input-groups"]);
+  rejectRepeatedTopics(inputGroups);
   const outputs = doc.outputs ?? [];
   if (!Array.isArray(outputs)) throw bad("outputs", "must be a list", outputs);
   return {
@@ -308,7 +328,7 @@ export function parseTaskConfig(yamlText: string): TaskConfig {
     enableCheckpoint: boolField(doc, "enable_checkpoint"),
     checkpointIntervalSeconds: interval,
     initConfig: parseInitConfig(doc.init_config),
-    inputGroups: parseInputGroups(doc["input-groups"]),
+    inputGroups,
     outputs: outputs.map((output, i) => parseOutput(output, `outputs[${i}]`)),
   };
 }

@@ -1,0 +1,65 @@
+/**
+ * Server settings: arrive all-optional (flags, environment), are resolved once
+ * into an all-required object here, where every default lives.
+ * @module
+ */
+import { FsError } from "./errors.ts";
+
+/** Settings as given by the operator; every field is optional. */
+export interface ServerConfigInput {
+  /** Address the gRPC server binds. */
+  host?: string;
+  /** Port the gRPC server binds; 0 picks a free one. */
+  port?: number | string;
+  /** Folder for the KV database and caches. */
+  dataDir?: string;
+  /** Log format. */
+  logFormat?: string;
+}
+
+/** Resolved server settings. */
+export interface ServerConfig {
+  /** Address the gRPC server binds. @default "127.0.0.1" */
+  host: string;
+  /** Port the gRPC server binds. @default 8080 */
+  port: number;
+  /** Folder for the KV database and caches. @default "./.data" */
+  dataDir: string;
+  /** Path of the Deno KV database file (inside dataDir). */
+  kvPath: string;
+  /** Folder for the Pyodide snapshot cache (inside dataDir). */
+  cacheDir: string;
+  /** Log format. @default "text" */
+  logFormat: "text" | "json";
+}
+
+/** Resolves optional settings into a complete config, checking each value. */
+export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
+  const host = input.host ?? "127.0.0.1";
+  if (host.trim() === "") {
+    throw new FsError("BAD_REQUEST", "Cannot use --host as it is empty");
+  }
+  const port = Number(input.port ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new FsError(
+      "BAD_REQUEST",
+      `Cannot use --port as it is not a port number: current value is ${input.port}`,
+    );
+  }
+  const dataDir = (input.dataDir ?? "./.data").replace(/\/+$/, "") || "/";
+  const logFormat = input.logFormat ?? "text";
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new FsError(
+      "BAD_REQUEST",
+      `Cannot use --log-format as it is not 'text' or 'json': current value is ${logFormat}`,
+    );
+  }
+  return {
+    host,
+    port,
+    dataDir,
+    kvPath: `${dataDir}/function_stream.kv`,
+    cacheDir: `${dataDir}/cache`,
+    logFormat,
+  };
+}

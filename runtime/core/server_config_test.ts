@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { resolveServerConfig } from "./server_config.ts";
+import { FsError } from "./errors.ts";
+
+Deno.test("resolveServerConfig() fills every default", () => {
+  const config = resolveServerConfig({});
+  assert.equal(config.host, "127.0.0.1");
+  assert.equal(config.port, 8080);
+  assert.equal(config.dataDir, "./.data");
+  assert.equal(config.kvPath, "./.data/function_stream.kv");
+  assert.equal(config.logFormat, "text");
+});
+
+Deno.test("resolveServerConfig() accepts string ports and trims data dir slashes", () => {
+  const config = resolveServerConfig({ port: "9000", dataDir: "/tmp/fs/" });
+  assert.equal(config.port, 9000);
+  assert.equal(config.cacheDir, "/tmp/fs/cache");
+});
+
+Deno.test("resolveServerConfig() rejects bad ports and formats with the value", () => {
+  assert.throws(
+    () => resolveServerConfig({ port: "http" }),
+    (e) => e instanceof FsError && /--port.*http/.test(e.message),
+  );
+  assert.throws(
+    () => resolveServerConfig({ port: 70000 }),
+    (e) => e instanceof FsError && e.code === "BAD_REQUEST",
+  );
+  assert.throws(() => resolveServerConfig({ logFormat: "xml" }), /log-format/);
+});
