@@ -1,0 +1,271 @@
+/**
+ * The engine: registers functions, starts and stops their runners, tracks
+ * their status through the transitions table, and restores the functions
+ * that should run when the server starts.
+ * @module
+ */
+import {
+  type CreatePythonFunctionInput,
+  FsError,
+  type FunctionControl,
+  type FunctionInfo,
+  type FunctionStatus,
+  type Logger,
+  matchesGlob,
+  messageOf,
+  parseTaskConfig,
+  type StateBackend,
+} from "../core/mod.ts";
+import type { PyodideSnapshot } from "../isolate/mod.ts";
+import { FunctionRegistry, notFound } from "./function_registry.ts";
+import { FunctionRunner } from "./function_runner.ts";
+import { transition } from "./transitions.ts";
+import { checkUpload, type UploadLimits } from "./upload_limits.ts";
+
+/** What the engine is built from. */
+export interface EngineOptions {
+  /** The server's Deno KV (registry). */
+  kv: Deno.Kv;
+  /** Where operator state lives. */
+  state: StateBackend;
+  /** The Pyodide snapshot every worker starts from. */
+  snapshot: PyodideSnapshot;
+  /** The server log. */
+  logger: Logger;
+  /** Limits on uploads; defaults in upload_limits.ts. */
+  uploadLimits?: Partial<UploadLimits>;
+}
+
+interface Slot {
+  status: FunctionStatus;
+  runner: FunctionRunner | null;
+  lastError: string | null;
+}
+
+/** Implements every control operation of the gRPC API. */
+export class Engine implements FunctionControl {
+  readonly #options: EngineOptions;
+  readonly #registry: FunctionRegistry;
+  readonly #slots = new Map<string, Slot>();
+  /** Serializes operations per function name. */
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  /** Creates an engine; call {@link Engine.recover} to restore running functions. */
+  constructor(options: EngineOptions) {
+    this.#options = options;
+    this.#registry = new FunctionRegistry(options.kv);
+  }
+
+  /** Starts every registered function whose desired state is RUNNING. */
+  async recover(): Promise<void> {
+    for (const record of await this.#registry.list()) {
+      const slot = this.#slot(record.name, record.lastError);
+      if (record.desiredState !== "RUNNING") {
+        slot.status = "STOPPED";
+        continue;
+      }
+      await this.#locked(record.name, () => this.#start(record.name)).catch(
+        () => {}, // #start recorded the failure on the function
+      );
+    }
+  }
+
+  /** Registers a Python function and starts it. */
+  async createPythonFunction(input: CreatePythonFunctionInput): Promise<void> {
+    const config = parseTaskConfig(input.configYaml);
+    if (config.type !== "python") {
+      throw new FsError(
+        "BAD_REQUEST",
+        `Cannot create a Python function from a task of type '${config.type}': set type to 'python'`,
+      );
+    }
+    checkUpload(input, this.#options.uploadLimits);
+    await this.#locked(config.name, async () => {
+      await this.#registry.create({
+        record: {
+          name: config.name,
+          taskType: config.type,
+          className: input.className,
+          moduleNames: input.modules.map((m) => m.name),
+          desiredState: "RUNNING",
+          lastError: null,
+        },
+        configYaml: input.configYaml,
+        modules: input.modules,
+      });
+      this.#slots.set(config.name, {
+        status: "CREATED",
+        runner: null,
+        lastError: null,
+      });
+      this.#event("function created", config.name);
+      try {
+        await this.#start(config.name);
+      } catch (error) {
+        // Broken Python is the uploader's mistake: unregister, so fixing the
+        // code and creating again needs no drop.
+        if (error instanceof FsError && error.code === "USER_CODE") {
+          await this.#remove(config.name);
+          throw new FsError(
+            "BAD_REQUEST",
+            `Cannot create function '${config.name}': ${error.message}`,
+          );
+        }
+        throw new FsError(
+          error instanceof FsError ? error.code : "INTERNAL",
+          `Function '${config.name}' was created but cannot start: ${
+            messageOf(error)
+          }; ` +
+            "fix the cause and call start_function",
+        );
+      }
+    });
+  }
+
+  /** Starts a function; starting a running one succeeds. */
+  startFunction(name: string): Promise<void> {
+    return this.#locked(name, async () => {
+      await this.#requireRecord(name);
+      const slot = this.#slot(name, null);
+      if (slot.status === "RUNNING") return;
+      await this.#registry.update(name, { desiredState: "RUNNING" });
+      await this.#start(name);
+    });
+  }
+
+  /** Stops a function; stopping a stopped one succeeds. */
+  stopFunction(name: string): Promise<void> {
+    return this.#locked(name, async () => {
+      await this.#requireRecord(name);
+      await this.#registry.update(name, { desiredState: "STOPPED" });
+      await this.#stop(name);
+    });
+  }
+
+  /** Stops a function and removes it, its modules and its state. */
+  dropFunction(name: string): Promise<void> {
+    return this.#locked(name, async () => {
+      await this.#requireRecord(name);
+      await this.#stop(name);
+      await this.#remove(name);
+      this.#event("function dropped", name);
+    });
+  }
+
+  /** Lists functions whose name matches a glob pattern, in name order. */
+  async listFunctions(pattern?: string): Promise<FunctionInfo[]> {
+    const records = await this.#registry.list();
+    return records
+      .filter((record) => matchesGlob(record.name, pattern))
+      .map((record) => {
+        const slot = this.#slot(record.name, record.lastError);
+        return {
+          name: record.name,
+          taskType: record.taskType,
+          status: slot.status,
+          lastError: slot.lastError ?? undefined,
+        };
+      });
+  }
+
+  /** Stops every running function (server shutdown); their desired state is kept. */
+  async shutdown(): Promise<void> {
+    await Promise.all(
+      [...this.#slots.keys()].map((name) =>
+        this.#locked(name, () => this.#stop(name))
+      ),
+    );
+  }
+
+  async #start(name: string): Promise<void> {
+    const slot = this.#slot(name, null);
+    if (slot.status === "RUNNING" || slot.status === "STARTING") return;
+    slot.status = transition(slot.status, "STARTING");
+    try {
+      const definition = await this.#registry.load(name);
+      const config = parseTaskConfig(definition.configYaml);
+      slot.runner = await FunctionRunner.start({
+        config,
+        className: definition.record.className,
+        modules: definition.modules,
+        state: this.#options.state,
+        snapshot: this.#options.snapshot,
+        logger: this.#options.logger,
+        onFailure: (error) => this.#fail(name, slot, error),
+      });
+      slot.status = transition(slot.status, "RUNNING");
+      slot.lastError = null;
+      await this.#registry.update(name, { lastError: null });
+      this.#event("function started", name);
+    } catch (error) {
+      await this.#markFailed(name, slot, error);
+      throw error;
+    }
+  }
+
+  async #stop(name: string): Promise<void> {
+    const slot = this.#slots.get(name);
+    if (slot === undefined || slot.status === "STOPPED") return;
+    if (slot.status === "CREATED" || slot.status === "FAILED") {
+      slot.status = transition(slot.status, "STOPPED");
+      return;
+    }
+    slot.status = transition(slot.status, "STOPPING");
+    const runner = slot.runner;
+    slot.runner = null;
+    await runner?.stop();
+    slot.status = transition(slot.status, "STOPPED");
+    this.#event("function stopped", name);
+  }
+
+  async #remove(name: string): Promise<void> {
+    await this.#options.state.dropFunction(name);
+    await this.#registry.delete(name);
+    this.#slots.delete(name);
+  }
+
+  #fail(name: string, slot: Slot, error: unknown): void {
+    if (this.#slots.get(name) !== slot || slot.status !== "RUNNING") return;
+    slot.runner = null;
+    this.#markFailed(name, slot, error).catch(() => {});
+  }
+
+  async #markFailed(name: string, slot: Slot, error: unknown): Promise<void> {
+    slot.status = transition(slot.status, "FAILED");
+    slot.lastError = messageOf(error);
+    this.#options.logger.log("error", "function failed", {
+      function: name,
+      error: slot.lastError,
+    });
+    await this.#registry.update(name, { lastError: slot.lastError }).catch(
+      () => {},
+    );
+  }
+
+  async #requireRecord(name: string): Promise<void> {
+    if ((await this.#registry.get(name)) === null) throw notFound(name);
+  }
+
+  #slot(name: string, lastError: string | null): Slot {
+    let slot = this.#slots.get(name);
+    if (slot === undefined) {
+      slot = { status: "CREATED", runner: null, lastError };
+      this.#slots.set(name, slot);
+    }
+    return slot;
+  }
+
+  #event(message: string, name: string): void {
+    this.#options.logger.log("info", message, { function: name });
+  }
+
+  #locked<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(name) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(work);
+    this.#locks.set(name, next);
+    next.finally(() => {
+      if (this.#locks.get(name) === next) this.#locks.delete(name);
+    }).catch(() => {});
+    return next;
+  }
+}
