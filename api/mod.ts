@@ -1,0 +1,60 @@
+/**
+ * The gRPC control plane: the wire contract, the FunctionStreamService
+ * handlers, the ExecuteSql statements, the error -> status table, and the
+ * server.
+ * @module
+ */
+export {
+  type CreateFunctionRequest,
+  type CreatePythonFunctionRequest,
+  type DropFunctionRequest,
+  type FunctionInfoMessage,
+  type FunctionStreamProto,
+  LOADER_OPTIONS,
+  loadFunctionStreamProto,
+  parseProtoText,
+  PROTO_URL,
+  type PythonModuleMessage,
+  type ResponseMessage,
+  SERVICE_NAME,
+  type ShowFunctionsRequest,
+  type ShowFunctionsResponse,
+  type SqlRequest,
+  type StartFunctionRequest,
+  StatusCode,
+  type StopFunctionRequest,
+} from "./proto.ts";
+export {
+  type ErrorReply,
+  errorToReply,
+  type ErrorToReplyOptions,
+  STATUS_BY_ERROR_CODE,
+  statusForErrorCode,
+} from "./status_codes.ts";
+export {
+  likeToGlob,
+  MAX_SQL_LENGTH,
+  parseSql,
+  type SqlStatement,
+  SUPPORTED_STATEMENTS,
+} from "./sql.ts";
+export {
+  encodeFunctionRows,
+  formatFunctionTable,
+  type FunctionRowJson,
+  toFunctionRows,
+} from "./function_table.ts";
+export {
+  createFunctionStreamService,
+  type FunctionStreamHandlers,
+  type FunctionStreamServiceOptions,
+} from "./function_stream_service.ts";
+export {
+  buildGrpcServer,
+  DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  type GrpcServerHandle,
+  type GrpcServerOptions,
+  serveGrpc,
+  type ServeGrpcOptions,
+} from "./server.ts";
