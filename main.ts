@@ -52,7 +52,11 @@ async function main(args: string[]): Promise<void> {
   const state = new DenoKvStateBackend(kv);
   const snapshot = await PyodideSnapshot.prepare({ cacheDir: config.cacheDir });
   const engine = new Engine({ kv, state, snapshot, logger });
-  const server = await serveGrpc(engine, { host: config.host, port: config.port });
+  const server = await serveGrpc(engine, {
+    host: config.host,
+    port: config.port,
+    logger,
+  });
   logger.log("info", `Function Stream listening on ${server.address}`, {
     dataDir: config.dataDir,
   });

@@ -16,9 +16,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 // protobufjs is proto-loader's own parser (same version as in deno.lock); it
 // is imported directly only to parse text without touching the file system.
-// Inline until deno.json maps "protobufjs" (requested in the api/ report).
-// deno-lint-ignore no-import-prefix
-import protobuf from "npm:protobufjs@7.6.6";
+import protobuf from "protobufjs";
 
 /** Where the contract lives, relative to this module. */
 export const PROTO_URL: URL = new URL(
