@@ -1,0 +1,73 @@
+/**
+ * Conversions between kafkajs messages (Node Buffers, header objects) and the
+ * runtime's records (plain Uint8Arrays, ordered header lists).
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { IHeaders } from "kafkajs";
+import type { RecordHeader } from "../../core/mod.ts";
+
+/**
+ * Copies bytes into a plain Uint8Array that owns its ArrayBuffer, so the
+ * record can be transferred to a worker without detaching a whole fetch
+ * response that other records still view.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+/** Wraps bytes as a Buffer for kafkajs without copying them. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+const encoder = new TextEncoder();
+
+function headerValue(
+  value: Buffer | string | undefined | null,
+): Uint8Array | null {
+  if (value === undefined || value === null) return null;
+  return typeof value === "string" ? encoder.encode(value) : copyBytes(value);
+}
+
+/**
+ * Converts kafkajs headers to a list; a repeated key (an array in kafkajs)
+ * becomes several entries in the order they were read.
+ */
+export function fromKafkaHeaders(
+  headers: IHeaders | undefined,
+): RecordHeader[] {
+  const list: RecordHeader[] = [];
+  if (headers === undefined) return list;
+  for (const [key, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) {
+      for (const item of value) list.push({ key, value: headerValue(item) });
+    } else {
+      list.push({ key, value: headerValue(value) });
+    }
+  }
+  return list;
+}
+
+/**
+ * Converts a header list to kafkajs headers; repeated keys become arrays
+ * (kafkajs writes their values in order, as separate headers). kafkajs 2.2.4
+ * cannot write a header without value (it crashes sizing it), so a null
+ * value is written as an empty one.
+ */
+export function toKafkaHeaders(
+  headers: RecordHeader[] | undefined,
+): IHeaders | undefined {
+  if (headers === undefined || headers.length === 0) return undefined;
+  const grouped = new Map<string, Buffer[]>();
+  for (const { key, value } of headers) {
+    const list = grouped.get(key) ?? [];
+    list.push(value === null ? Buffer.alloc(0) : asBuffer(value));
+    grouped.set(key, list);
+  }
+  const result: IHeaders = {};
+  for (const [key, values] of grouped) {
+    result[key] = values.length === 1 ? values[0] : values;
+  }
+  return result;
+}

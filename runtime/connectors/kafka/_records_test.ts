@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { copyBytes, fromKafkaHeaders, toKafkaHeaders } from "./_records.ts";
+
+const encode = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("toKafkaHeaders() groups repeated keys in order and writes null as empty", () => {
+  const headers = toKafkaHeaders([
+    { key: "a", value: encode("1") },
+    { key: "b", value: null },
+    { key: "a", value: encode("2") },
+  ])!;
+  assert.deepEqual(
+    (headers.a as Buffer[]).map((b) => b.toString()),
+    ["1", "2"],
+  );
+  assert.equal((headers.b as Buffer).byteLength, 0);
+  assert.equal(toKafkaHeaders([]), undefined);
+});
+
+Deno.test("fromKafkaHeaders() turns strings, buffers, arrays and missing values into byte headers", () => {
+  const list = fromKafkaHeaders({
+    s: "x",
+    b: Buffer.from([1, 2]),
+    r: [Buffer.from("p"), "q"],
+    n: undefined,
+  });
+  assert.deepEqual(
+    list.map((h) => [h.key, h.value === null ? null : [...h.value]]),
+    [["s", [120]], ["b", [1, 2]], ["r", [112]], ["r", [113]], ["n", null]],
+  );
+  assert.ok(
+    !(list[1].value instanceof Buffer),
+    "plain Uint8Array, not a Buffer",
+  );
+});
+
+Deno.test("copyBytes() returns bytes that own their whole ArrayBuffer", () => {
+  const big = new Uint8Array(100).fill(7);
+  const view = big.subarray(10, 13);
+  const copy = copyBytes(view);
+  assert.equal(copy.buffer.byteLength, 3);
+  assert.deepEqual([...copy], [7, 7, 7]);
+});
