@@ -1,0 +1,137 @@
+/**
+ * Packs a stream of Deno KV mutations into as few atomic operations as the
+ * Deno KV limits allow, in order. A group of mutations always lands in one
+ * atomic operation, which keeps a value and its index entry consistent.
+ * @module
+ */
+import { FsError } from "../core/mod.ts";
+import { encodedKeySize } from "./key_codec.ts";
+import { type AtomicLimits, KV_ATOMIC_LIMITS } from "./limits.ts";
+
+/** One Deno KV mutation. */
+export type KvMutation =
+  | { type: "set"; key: Deno.KvKey; value: unknown }
+  | { type: "delete"; key: Deno.KvKey };
+
+/** Options for {@link AtomicBatcher}. */
+export interface AtomicBatcherOptions {
+  /**
+   * Limits of one atomic operation.
+   * @default KV_ATOMIC_LIMITS
+   */
+  limits?: AtomicLimits;
+  /** Called before each atomic operation is committed (tests inject faults here). */
+  beforeCommit?: () => void | Promise<void>;
+}
+
+interface Cost {
+  payload: number;
+  keys: number;
+}
+
+const encoder = new TextEncoder();
+
+function costOf(m: KvMutation): Cost {
+  const key = encodedKeySize(m.key);
+  if (m.type === "delete") return { payload: key, keys: 0 };
+  const value = m.value instanceof Uint8Array
+    ? m.value.length
+    // Only small objects (headers, markers) are stored; JSON bounds their V8 size.
+    : encoder.encode(JSON.stringify(m.value)).length + 64;
+  return { payload: 2 * key + value, keys: key };
+}
+
+/** Accumulates mutations and commits them in atomic operations within the limits. */
+export class AtomicBatcher {
+  readonly #kv: Deno.Kv;
+  readonly #limits: AtomicLimits;
+  readonly #beforeCommit?: () => void | Promise<void>;
+  #pending: KvMutation[] = [];
+  #payload = 0;
+  #keys = 0;
+  #commits = 0;
+
+  /** Creates a batcher that writes to `kv`. */
+  constructor(kv: Deno.Kv, options: AtomicBatcherOptions = {}) {
+    this.#kv = kv;
+    this.#limits = options.limits ?? KV_ATOMIC_LIMITS;
+    this.#beforeCommit = options.beforeCommit;
+  }
+
+  /** Number of atomic operations committed so far. */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  /** Adds one mutation, committing the current operation first when it is full. */
+  add(mutation: KvMutation): Promise<void> {
+    return this.group([mutation]);
+  }
+
+  /** Adds mutations that must land in the same atomic operation. */
+  async group(mutations: KvMutation[]): Promise<void> {
+    const costs = mutations.map(costOf);
+    const payload = costs.reduce((s, c) => s + c.payload, 0);
+    const keys = costs.reduce((s, c) => s + c.keys, 0);
+    const limits = this.#limits;
+    if (
+      mutations.length > limits.maxMutations ||
+      payload > limits.maxPayloadBytes || keys > limits.maxKeyBytes
+    ) {
+      throw new FsError(
+        "INTERNAL",
+        `Cannot batch ${mutations.length} mutations as one atomic operation: ` +
+          `current value is ${payload} payload bytes`,
+      );
+    }
+    if (
+      this.#pending.length + mutations.length > limits.maxMutations ||
+      this.#payload + payload > limits.maxPayloadBytes ||
+      this.#keys + keys > limits.maxKeyBytes
+    ) {
+      await this.flush();
+    }
+    for (const m of mutations) this.#pending.push(m);
+    this.#payload += payload;
+    this.#keys += keys;
+  }
+
+  /** Commits whatever is pending as one atomic operation. */
+  async flush(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#payload = 0;
+    this.#keys = 0;
+    await this.#beforeCommit?.();
+    const op = this.#kv.atomic();
+    for (const m of pending) {
+      if (m.type === "set") op.set(m.key, m.value);
+      else op.delete(m.key);
+    }
+    const result = await op.commit();
+    if (!result.ok) {
+      throw new FsError(
+        "UNAVAILABLE",
+        "Cannot commit an atomic operation to Deno KV as it was rejected: current value is ok=false",
+      );
+    }
+    this.#commits++;
+  }
+}
+
+/** Whether mutations fit in one atomic operation under the limits. */
+export function fitsOneAtomic(
+  mutations: KvMutation[],
+  limits: AtomicLimits = KV_ATOMIC_LIMITS,
+): boolean {
+  if (mutations.length > limits.maxMutations) return false;
+  let payload = 0;
+  let keys = 0;
+  for (const m of mutations) {
+    const c = costOf(m);
+    payload += c.payload;
+    keys += c.keys;
+  }
+  return payload <= limits.maxPayloadBytes && keys <= limits.maxKeyBytes;
+}

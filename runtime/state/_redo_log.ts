@@ -1,0 +1,247 @@
+/**
+ * The redo log of one commit: its net effect (prefix deletes first, then at
+ * most one put or delete per key, then positions) and a compact byte
+ * encoding of it. Every entry is absolute (no read-modify-write), so
+ * applying a log again over a partly applied state gives the same result.
+ * @module
+ */
+import { FsError } from "../core/mod.ts";
+import type {
+  ComplexPrefix,
+  SourcePosition,
+  StateKey,
+  StateMutation,
+} from "../core/mod.ts";
+import { bytesId, complexPrefixId, prefixOf } from "./key_codec.ts";
+import { decodePositions, encodePositions } from "./_positions.ts";
+
+/** Sets (value) or deletes (null) one key. */
+export interface RedoOp {
+  /** Store name. */
+  store: string;
+  /** The key. */
+  key: StateKey;
+  /** New value, or null to delete. */
+  value: Uint8Array | null;
+}
+
+/** Deletes every user key under a ComplexKey prefix. */
+export interface RedoPrefixDelete {
+  /** Store name. */
+  store: string;
+  /** The prefix. */
+  prefix: ComplexPrefix;
+}
+
+/** The net effect of one commit. */
+export interface RedoLog {
+  /** Applied first. */
+  prefixDeletes: RedoPrefixDelete[];
+  /** Applied second; no key appears twice. */
+  ops: RedoOp[];
+  /** Applied last, when present. */
+  positions: SourcePosition[] | null;
+}
+
+interface PrefixGroup {
+  cleared: RedoPrefixDelete | null;
+  ops: Map<string, RedoOp>;
+}
+
+/**
+ * Folds mutations into their net effect. A deletePrefix drops the earlier
+ * ops under its prefix (the prefix delete, applied first, covers them).
+ */
+export function netEffect(
+  mutations: StateMutation[],
+  positions: SourcePosition[] | undefined,
+): RedoLog {
+  const groups = new Map<string, PrefixGroup>();
+  const groupOf = (id: string) => {
+    let g = groups.get(id);
+    if (!g) groups.set(id, g = { cleared: null, ops: new Map() });
+    return g;
+  };
+  for (const m of mutations) {
+    if (m.op === "deletePrefix") {
+      const g = groupOf(complexPrefixId(m.store, m.prefix));
+      g.cleared = { store: m.store, prefix: m.prefix };
+      g.ops.clear();
+      continue;
+    }
+    const k = m.key;
+    const [gid, kid] = k.kind === "simple"
+      ? [`s${m.store.length}:${m.store}`, bytesId(k.key)]
+      : [complexPrefixId(m.store, prefixOf(k)), bytesId(k.userKey)];
+    groupOf(gid).ops.set(kid, {
+      store: m.store,
+      key: k,
+      value: m.op === "put" ? m.value : null,
+    });
+  }
+  const log: RedoLog = {
+    prefixDeletes: [],
+    ops: [],
+    positions: positions ?? null,
+  };
+  for (const g of groups.values()) {
+    if (g.cleared) log.prefixDeletes.push(g.cleared);
+    for (const op of g.ops.values()) log.ops.push(op);
+  }
+  return log;
+}
+
+const VERSION = 1;
+const TAG_PREFIX_DELETE = 1, TAG_PUT = 2, TAG_DELETE = 3, TAG_POSITIONS = 4;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+class ByteWriter {
+  #buf = new Uint8Array(1024);
+  #len = 0;
+  #reserve(n: number): void {
+    if (this.#len + n <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.#len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#buf.subarray(0, this.#len));
+    this.#buf = next;
+  }
+  byte(b: number): void {
+    this.#reserve(1);
+    this.#buf[this.#len++] = b;
+  }
+  varint(n: number): void {
+    while (n >= 0x80) {
+      this.byte((n % 0x80) | 0x80);
+      n = Math.floor(n / 0x80);
+    }
+    this.byte(n);
+  }
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.#reserve(b.length);
+    this.#buf.set(b, this.#len);
+    this.#len += b.length;
+  }
+  result(): Uint8Array {
+    return this.#buf.subarray(0, this.#len);
+  }
+}
+
+class ByteReader {
+  #at = 0;
+  constructor(readonly buf: Uint8Array) {}
+  get done(): boolean {
+    return this.#at >= this.buf.length;
+  }
+  byte(): number {
+    if (this.#at >= this.buf.length) throw corrupt(this.#at);
+    return this.buf[this.#at++];
+  }
+  varint(): number {
+    let n = 0, scale = 1, b: number;
+    do {
+      b = this.byte();
+      n += (b & 0x7f) * scale;
+      scale *= 0x80;
+    } while (b & 0x80);
+    return n;
+  }
+  bytes(): Uint8Array {
+    const n = this.varint();
+    if (this.#at + n > this.buf.length) throw corrupt(this.#at);
+    // A copy, so decoded values do not pin the whole log in memory.
+    const out = this.buf.slice(this.#at, this.#at + n);
+    this.#at += n;
+    return out;
+  }
+}
+
+function corrupt(at: number): FsError {
+  return new FsError(
+    "INTERNAL",
+    `Cannot decode the staged redo log as it is truncated: current value is offset ${at}`,
+  );
+}
+
+function writeKey(w: ByteWriter, key: StateKey): void {
+  if (key.kind === "simple") {
+    w.byte(0);
+    w.bytes(key.key);
+  } else {
+    w.byte(1);
+    for (const p of [key.keyGroup, key.key, key.namespace, key.userKey]) {
+      w.bytes(p);
+    }
+  }
+}
+
+function readKey(r: ByteReader): StateKey {
+  if (r.byte() === 0) return { kind: "simple", key: r.bytes() };
+  const [keyGroup, key, namespace, userKey] = [
+    r.bytes(),
+    r.bytes(),
+    r.bytes(),
+    r.bytes(),
+  ];
+  return { kind: "complex", keyGroup, key, namespace, userKey };
+}
+
+/** Encodes a redo log as bytes. */
+export function encodeRedoLog(log: RedoLog): Uint8Array {
+  const w = new ByteWriter();
+  w.byte(VERSION);
+  for (const d of log.prefixDeletes) {
+    w.byte(TAG_PREFIX_DELETE);
+    w.bytes(encoder.encode(d.store));
+    for (const p of [d.prefix.keyGroup, d.prefix.key, d.prefix.namespace]) {
+      w.bytes(p);
+    }
+  }
+  for (const op of log.ops) {
+    w.byte(op.value === null ? TAG_DELETE : TAG_PUT);
+    w.bytes(encoder.encode(op.store));
+    writeKey(w, op.key);
+    if (op.value !== null) w.bytes(op.value);
+  }
+  if (log.positions !== null) {
+    w.byte(TAG_POSITIONS);
+    w.bytes(encodePositions(log.positions));
+  }
+  return w.result();
+}
+
+/** Decodes what {@link encodeRedoLog} wrote. */
+export function decodeRedoLog(bytes: Uint8Array): RedoLog {
+  const r = new ByteReader(bytes);
+  const version = r.byte();
+  if (version !== VERSION) {
+    throw new FsError(
+      "INTERNAL",
+      `Cannot decode the staged redo log as its version is unknown: current value is ${version}`,
+    );
+  }
+  const log: RedoLog = { prefixDeletes: [], ops: [], positions: null };
+  while (!r.done) {
+    const tag = r.byte();
+    if (tag === TAG_POSITIONS) {
+      log.positions = decodePositions(r.bytes());
+      continue;
+    }
+    const store = decoder.decode(r.bytes());
+    if (tag === TAG_PREFIX_DELETE) {
+      const [keyGroup, key, namespace] = [r.bytes(), r.bytes(), r.bytes()];
+      log.prefixDeletes.push({ store, prefix: { keyGroup, key, namespace } });
+    } else if (tag === TAG_PUT || tag === TAG_DELETE) {
+      const key = readKey(r);
+      log.ops.push({ store, key, value: tag === TAG_PUT ? r.bytes() : null });
+    } else {
+      throw new FsError(
+        "INTERNAL",
+        `Cannot decode the staged redo log as an entry tag is unknown: current value is ${tag}`,
+      );
+    }
+  }
+  return log;
+}

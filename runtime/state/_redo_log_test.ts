@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import type { StateMutation } from "../core/mod.ts";
+import { decodeRedoLog, encodeRedoLog, netEffect } from "./_redo_log.ts";
+import { b, ck, pattern, sk } from "./_test_util.ts";
+
+const P = { keyGroup: b(1), key: b(), namespace: b(0) };
+
+Deno.test("netEffect() keeps the last write per key and drops writes a later deletePrefix covers", () => {
+  const mutations: StateMutation[] = [
+    { op: "put", store: "s", key: sk(b(1)), value: b(1) },
+    { op: "put", store: "s", key: ck(b(1), b(), b(0), b(5)), value: b(5) },
+    { op: "put", store: "s", key: ck(b(1), b(), b(0, 0), b(6)), value: b(6) },
+    { op: "deletePrefix", store: "s", prefix: P },
+    { op: "put", store: "s", key: ck(b(1), b(), b(0), b(7)), value: b(7) },
+    { op: "delete", store: "s", key: sk(b(1)) },
+    { op: "put", store: "t", key: sk(b(1)), value: b(9) },
+  ];
+  const log = netEffect(mutations, undefined);
+  assert.deepEqual(log.prefixDeletes, [{ store: "s", prefix: P }]);
+  assert.deepEqual(log.ops, [
+    { store: "s", key: sk(b(1)), value: null },
+    { store: "s", key: ck(b(1), b(), b(0), b(7)), value: b(7) },
+    { store: "s", key: ck(b(1), b(), b(0, 0), b(6)), value: b(6) },
+    { store: "t", key: sk(b(1)), value: b(9) },
+  ]);
+  assert.equal(log.positions, null);
+});
+
+Deno.test("decodeRedoLog() reads back what encodeRedoLog() wrote, and refuses a truncated log", () => {
+  const log = netEffect([
+    { op: "deletePrefix", store: "ü", prefix: P },
+    { op: "put", store: "s", key: sk(b()), value: b() },
+    {
+      op: "put",
+      store: "s",
+      key: ck(b(0), b(0xff), b(), b(0, 0)),
+      value: pattern(300_000),
+    },
+    { op: "delete", store: "", key: sk(b(0xff)) },
+  ], [{ topic: "t", partition: 3, nextOffset: 2n ** 64n }]);
+  const bytes = encodeRedoLog(log);
+  assert.deepEqual(decodeRedoLog(bytes), log);
+  assert.throws(
+    () => decodeRedoLog(bytes.subarray(0, bytes.length - 1)),
+    /truncated/,
+  );
+  assert.throws(() => decodeRedoLog(b(9)), /version/);
+});
