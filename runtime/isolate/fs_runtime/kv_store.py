@@ -1,0 +1,364 @@
+"""KvStore inside the sandbox: a write-back cache in front of the host's state.
+
+Reads are served from a dict of known values; only misses cross to the host
+(one blocking round trip each). Writes only touch the dict and mark the key
+dirty; at the end of every call the dirty keys become mutations that the host
+commits. Listing and scanning merge the host's committed pages with the
+writes not yet handed out, so an operator always reads its own writes.
+
+The host must make every handed-out mutation visible to its reads before the
+next call (see runtime/isolate/README.md), which is what lets this cache drop
+clean entries when it grows.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from fs_api import ComplexKey, KvIterator
+from fs_api import KvStore as _KvStoreApi
+from fs_api.limits import MAX_KEY_BYTES, MAX_VALUE_BYTES, check_key_size, check_value_size
+
+from ._codec import MutationWriter
+from ._host import StateHost
+
+__all__ = ["KvStore"]
+
+Prefix = tuple[bytes, bytes, bytes]
+_MISSING = object()
+
+
+def _require_bytes(value: object, what: str) -> bytes:
+    if not isinstance(value, bytes):
+        hint = " (encode a str with .encode())" if isinstance(value, str) else ""
+        raise TypeError(
+            f"Cannot use {what} of type {type(value).__name__} as a KvStore {what}: "
+            f"keys and values must be bytes{hint}"
+        )
+    return value
+
+
+def _split(key: object) -> tuple[Prefix, bytes]:
+    if not isinstance(key, ComplexKey):
+        raise TypeError(f"Cannot use key of type {type(key).__name__} as a complex key: pass a fs_api.ComplexKey")
+    prefix = (
+        _require_bytes(key.key_group, "ComplexKey.key_group"),
+        _require_bytes(key.key, "ComplexKey.key"),
+        _require_bytes(key.namespace, "ComplexKey.namespace"),
+    )
+    return prefix, _require_bytes(key.user_key, "ComplexKey.user_key")
+
+
+def _check_sizes(key_size: int, value: bytes | None) -> None:
+    if key_size > MAX_KEY_BYTES:
+        check_key_size(key_size)
+    if value is not None and len(value) > MAX_VALUE_BYTES:
+        check_value_size(len(value))
+
+
+class _PrefixCache:
+    """What the store knows about one (key_group, key, namespace) prefix."""
+
+    __slots__ = ("values", "dirty", "complete", "cleared")
+
+    def __init__(self) -> None:
+        # user key -> value, or None when known absent.
+        self.values: dict[bytes, bytes | None] = {}
+        # user keys written since the last flush (a dict keeps their order).
+        self.dirty: dict[bytes, None] = {}
+        # True when ``values`` holds every key of the prefix (after delete_prefix).
+        self.complete = False
+        # True when a delete_prefix is waiting to be handed out.
+        self.cleared = False
+
+
+class KvStore(_KvStoreApi):
+    """The sandbox's ``fs_api.KvStore``: a write-back cache over the host's state.
+
+    Keys and values must be bytes (``TypeError`` otherwise); keys and values over
+    the limits of ``fs_api.limits`` raise ``KvOtherError``; a failed host read
+    raises ``KvIOError`` (retry later) or another ``KvError`` subclass naming
+    the cause.
+    """
+
+    def __init__(self, name: str, host: StateHost, page_size: int = 500, max_cached: int = 100_000) -> None:
+        self.name = name
+        self._host = host
+        self._page_size = page_size
+        self._max_cached = max_cached
+        self._values: dict[bytes, bytes | None] = {}
+        self._dirty: dict[bytes, None] = {}
+        self._prefixes: dict[Prefix, _PrefixCache] = {}
+        self._dirty_prefixes: dict[Prefix, None] = {}
+        self._complex_cached = 0
+
+    # Simple keys.
+    def get_state(self, key: bytes) -> bytes | None:
+        """Returns the value stored under ``key``, or None."""
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        except TypeError:
+            _require_bytes(key, "key")
+        value = self._host.get(self.name, [_require_bytes(key, "key")])
+        self._values[key] = value
+        return value
+
+    def put_state(self, key: bytes, value: bytes) -> None:
+        """Stores ``value`` under ``key``, replacing any earlier value."""
+        if key.__class__ is not bytes or value.__class__ is not bytes:
+            _require_bytes(key, "key")
+            _require_bytes(value, "value")
+        if len(key) > MAX_KEY_BYTES or len(value) > MAX_VALUE_BYTES:
+            _check_sizes(len(key), value)
+        self._values[key] = value
+        self._dirty[key] = None
+
+    def delete_state(self, key: bytes) -> None:
+        """Removes ``key``; removing an absent key does nothing."""
+        self._values[_require_bytes(key, "key")] = None
+        self._dirty[key] = None
+
+    def list_states(self, start_inclusive: bytes, end_exclusive: bytes) -> list[bytes]:
+        """Returns the simple keys in ``[start_inclusive, end_exclusive)`` in byte order."""
+        start = _require_bytes(start_inclusive, "key")
+        end = _require_bytes(end_exclusive, "key")
+        if end <= start:
+            return []
+        keys: list[bytes] = []
+        after: bytes | None = None
+        while True:
+            page, _ = self._host.list_simple(self.name, start, end, after, self._page_size, False)
+            keys += page
+            if len(page) < self._page_size:
+                break
+            after = page[-1]
+        if not self._dirty:
+            return keys
+        present = set(keys)
+        for key in self._dirty:
+            if start <= key < end:
+                if self._values[key] is None:
+                    present.discard(key)
+                else:
+                    present.add(key)
+        return sorted(present)
+
+    # Complex keys.
+    def get(self, key: ComplexKey) -> bytes | None:
+        """Returns the value under a complex key, or None."""
+        prefix, user_key = _split(key)
+        cache = self._prefixes.get(prefix)
+        if cache is not None:
+            value = cache.values.get(user_key, _MISSING)
+            if value is not _MISSING:
+                return value  # type: ignore[return-value]
+            if cache.complete:
+                return None
+        value = self._host.get(self.name, [*prefix, user_key])
+        self._remember(prefix, user_key, value, False)
+        return value
+
+    def put(self, key: ComplexKey, value: bytes) -> None:
+        """Stores ``value`` under a complex key."""
+        prefix, user_key = _split(key)
+        _require_bytes(value, "value")
+        _check_sizes(sum(map(len, prefix)) + len(user_key), value)
+        self._remember(prefix, user_key, value, True)
+
+    def delete(self, key: ComplexKey) -> None:
+        """Removes a complex key; removing an absent key does nothing."""
+        prefix, user_key = _split(key)
+        self._remember(prefix, user_key, None, True)
+
+    def merge(self, key: ComplexKey, value: bytes) -> None:
+        """Appends ``value`` to the bytes stored under ``key`` (stores it when absent)."""
+        prefix, user_key = _split(key)
+        _require_bytes(value, "value")
+        current = self.get(key)
+        merged = value if current is None else current + value
+        _check_sizes(sum(map(len, prefix)) + len(user_key), merged)
+        self._remember(prefix, user_key, merged, True)
+
+    def delete_prefix(self, key: ComplexKey) -> None:
+        """Removes every entry sharing ``key_group``, ``key`` and ``namespace``; ignores ``user_key``."""
+        prefix, _ = _split(key)
+        old = self._prefixes.get(prefix)
+        if old is not None:
+            self._complex_cached -= len(old.values)
+        cache = self._prefixes[prefix] = _PrefixCache()
+        cache.complete = True
+        cache.cleared = True
+        self._dirty_prefixes[prefix] = None
+
+    def list_complex(
+        self,
+        key_group: bytes,
+        key: bytes,
+        namespace: bytes,
+        start_inclusive: bytes,
+        end_exclusive: bytes,
+    ) -> list[bytes]:
+        """Returns the user keys in ``[start_inclusive, end_exclusive)`` under a prefix, in byte order."""
+        prefix = self._prefix(key_group, key, namespace)
+        start = _require_bytes(start_inclusive, "user key")
+        end = _require_bytes(end_exclusive, "user key")
+        if end <= start:
+            return []
+        cache = self._prefixes.get(prefix)
+        if cache is not None and cache.complete:
+            return sorted(k for k, v in cache.values.items() if v is not None and start <= k < end)
+        keys: list[bytes] = []
+        after: bytes | None = None
+        while True:
+            page, _ = self._host.list_complex(self.name, prefix, start, end, after, self._page_size, False)
+            keys += page
+            if len(page) < self._page_size:
+                break
+            after = page[-1]
+        if cache is None or not cache.dirty:
+            return keys
+        present = set(keys)
+        for user_key in cache.dirty:
+            if start <= user_key < end:
+                if cache.values[user_key] is None:
+                    present.discard(user_key)
+                else:
+                    present.add(user_key)
+        return sorted(present)
+
+    def scan_complex(self, key_group: bytes, key: bytes, namespace: bytes) -> KvIterator:
+        """Returns a lazy iterator over every ``(user_key, value)`` under a prefix, in byte order.
+
+        The host is read one page at a time, as the iterator advances. Writes
+        made before the call are seen; writes made during the scan are not.
+        """
+        return _ScanIterator(self, self._prefix(key_group, key, namespace))
+
+    # Used by Context at the end of each call.
+    def flush(self, out: MutationWriter) -> None:
+        """Hands every write since the last flush to ``out``; prefix deletes come first."""
+        name = self.name
+        if self._dirty:
+            values = self._values
+            for key in self._dirty:
+                out.simple(name, key, values[key])
+            self._dirty = {}
+        if self._dirty_prefixes:
+            caches = [(prefix, self._prefixes[prefix]) for prefix in self._dirty_prefixes]
+            for prefix, cache in caches:
+                if cache.cleared:
+                    out.delete_prefix(name, prefix)
+                    cache.cleared = False
+            for prefix, cache in caches:
+                for user_key in cache.dirty:
+                    out.complex(name, prefix, user_key, cache.values[user_key])
+                cache.dirty = {}
+            self._dirty_prefixes = {}
+        self._trim()
+
+    def discard(self) -> None:
+        """Forgets every write since the last flush (the call failed); later reads ask the host."""
+        for key in self._dirty:
+            del self._values[key]
+        self._dirty = {}
+        for prefix in self._dirty_prefixes:
+            cache = self._prefixes.pop(prefix)
+            self._complex_cached -= len(cache.values)
+        self._dirty_prefixes = {}
+
+    def _remember(self, prefix: Prefix, user_key: bytes, value: bytes | None, dirty: bool) -> None:
+        cache = self._prefixes.get(prefix)
+        if cache is None:
+            cache = self._prefixes[prefix] = _PrefixCache()
+        if user_key not in cache.values:
+            self._complex_cached += 1
+        cache.values[user_key] = value
+        if dirty:
+            cache.dirty[user_key] = None
+            self._dirty_prefixes[prefix] = None
+
+    def _trim(self) -> None:
+        # Called right after a flush, so every cached entry is clean. Drops the
+        # oldest half (insertion order) once the cache is over its bound.
+        if len(self._values) > self._max_cached:
+            drop = len(self._values) - self._max_cached // 2
+            for key in list(islice(self._values, drop)):
+                del self._values[key]
+        if self._complex_cached > self._max_cached:
+            for prefix in list(self._prefixes):
+                self._complex_cached -= len(self._prefixes.pop(prefix).values)
+                if self._complex_cached <= self._max_cached // 2:
+                    break
+
+    @staticmethod
+    def _prefix(key_group: bytes, key: bytes, namespace: bytes) -> Prefix:
+        return (
+            _require_bytes(key_group, "key_group"),
+            _require_bytes(key, "key"),
+            _require_bytes(namespace, "namespace"),
+        )
+
+
+class _ScanIterator(KvIterator):
+    """Merges the host's pages of one prefix with the store's unflushed writes."""
+
+    def __init__(self, store: KvStore, prefix: Prefix) -> None:
+        self._store = store
+        self._prefix = prefix
+        cache = store._prefixes.get(prefix)
+        self._host_done = cache is not None and cache.complete
+        if cache is None:
+            self._overlay: list[tuple[bytes, bytes | None]] = []
+        elif cache.complete:
+            self._overlay = sorted(cache.values.items())
+        else:
+            self._overlay = sorted((k, cache.values[k]) for k in cache.dirty)
+        self._overlay_pos = 0
+        self._keys: list[bytes] = []
+        self._values: list[bytes] = []
+        self._pos = 0
+        self._after: bytes | None = None
+        self._peeked: tuple[bytes, bytes] | None = None
+
+    def _fill(self) -> None:
+        if self._pos < len(self._keys) or self._host_done:
+            return
+        store = self._store
+        size = store._page_size
+        keys, values = store._host.list_complex(store.name, self._prefix, None, None, self._after, size, True)
+        self._keys, self._values, self._pos = keys, values or [], 0
+        self._host_done = len(keys) < size
+        if keys:
+            self._after = keys[-1]
+
+    def _advance(self) -> tuple[bytes, bytes] | None:
+        while True:
+            self._fill()
+            host_key = self._keys[self._pos] if self._pos < len(self._keys) else None
+            overlay = self._overlay[self._overlay_pos] if self._overlay_pos < len(self._overlay) else None
+            if overlay is not None and (host_key is None or overlay[0] <= host_key):
+                self._overlay_pos += 1
+                if overlay[0] == host_key:
+                    self._pos += 1
+                if overlay[1] is None:
+                    continue
+                return overlay  # type: ignore[return-value]
+            if host_key is None:
+                return None
+            self._pos += 1
+            return host_key, self._values[self._pos - 1]
+
+    def has_next(self) -> bool:
+        """Returns True when ``next()`` will return another pair (may read one page)."""
+        if self._peeked is None:
+            self._peeked = self._advance()
+        return self._peeked is not None
+
+    def next(self) -> tuple[bytes, bytes] | None:
+        """Returns the next ``(user_key, value)`` pair, or None at the end."""
+        if self._peeked is not None:
+            item, self._peeked = self._peeked, None
+            return item
+        return self._advance()

@@ -1,0 +1,480 @@
+/**
+ * FunctionIsolate: one sandboxed Worker running Pyodide for one function.
+ * The host side owns the worker, serializes hook calls, answers the worker's
+ * state reads from the {@link StateBackend} and turns every failure into a
+ * classified {@link FsError}.
+ * @module
+ */
+import type {
+  InputRecord,
+  OutputRecord,
+  PythonModule,
+  StateBackend,
+  StateMutation,
+} from "../core/mod.ts";
+import { errorCodeOf, FsError, messageOf } from "../core/mod.ts";
+import type {
+  CallFailure,
+  FunctionSetup,
+  HookCall,
+  HostMessage,
+  PackedResult,
+  StateReply,
+  StateRequest,
+  WorkerMessage,
+} from "./protocol.ts";
+import {
+  decodeMutations,
+  decodeOutputs,
+  packEntries,
+  packRecords,
+} from "./_packing.ts";
+import type { PyodideSnapshot } from "./snapshot.ts";
+import { spawnWorker } from "./_worker.ts";
+import { checkIsolateOptions } from "./_validate.ts";
+
+/** Options for {@link FunctionIsolate.start}. */
+export interface IsolateOptions {
+  /** Function name: scopes state reads and tags log lines. */
+  functionName: string;
+  /** The operator class to instantiate (a subclass of fs_api.FSProcessorDriver). */
+  className: string;
+  /**
+   * Uploaded modules, dependencies first. The class is looked up in the
+   * last module, then in the others (last first).
+   */
+  modules: PythonModule[];
+  /** The task's init_config, passed to `init(ctx, config)` and `ctx.getConfig()`. */
+  initConfig: Record<string, string>;
+  /** Number of outputs: `ctx.emit(data, channel)` accepts channels 0..outputCount-1. */
+  outputCount: number;
+  /**
+   * Where state reads that miss the isolate's cache go, scoped by
+   * functionName. It must already reflect every mutation this isolate
+   * handed out (apply them, or overlay them, before the next call).
+   */
+  state: StateBackend;
+  /** The snapshot to start from ({@link PyodideSnapshot.prepare}). */
+  snapshot: PyodideSnapshot;
+  /** Receives every line the operator prints or logs, tagged `[functionName]`. */
+  onLog?: (line: string, info: { stream: "stdout" | "stderr" }) => void;
+  /**
+   * Entries per page when the operator lists or scans state.
+   * @default 500
+   */
+  pageSize?: number;
+  /**
+   * Clean entries each store keeps cached before dropping the oldest half.
+   * @default 100000
+   */
+  maxCachedEntries?: number;
+}
+
+/** What a call produced: outputs in emit order and the state changes to commit. */
+export interface BatchResult {
+  /** Emitted records; a watermark is a record with an `fs-watermark` header and an empty value. */
+  outputs: OutputRecord[];
+  /** State changes, in the order to apply them. */
+  mutations: StateMutation[];
+}
+
+/** What {@link FunctionIsolate.takeCheckpoint} returns. */
+export interface CheckpointResult extends BatchResult {
+  /** The bytes `take_checkpoint` returned, or null. */
+  extra: Uint8Array | null;
+}
+
+interface Pending {
+  hook: string;
+  resolve: (result: PackedResult) => void;
+  reject: (error: FsError) => void;
+}
+
+const HOOK_NAMES: Record<HookCall["hook"] | "start", string> = {
+  start: "init",
+  process: "process",
+  processWatermark: "process_watermark",
+  takeCheckpoint: "take_checkpoint",
+  restoreCheckpoint: "restore_checkpoint",
+  checkHeartbeat: "check_heartbeat",
+  close: "close",
+  custom: "custom",
+};
+
+function emptyResult(): BatchResult {
+  return { outputs: [], mutations: [] };
+}
+
+/**
+ * One function's sandbox: a Worker with Pyodide, started from a snapshot.
+ * Calls run one at a time in call order. A hook that raises rejects its call
+ * with FsError("USER_CODE") carrying the traceback, and the outputs and
+ * state writes of that call are dropped; the host is expected to restart.
+ */
+export class FunctionIsolate {
+  /** The function this isolate runs. */
+  readonly functionName: string;
+  readonly #worker: Worker;
+  readonly #options: IsolateOptions;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #queue: Promise<unknown> = Promise.resolve();
+  #dead: FsError | null = null;
+  #closing: Promise<BatchResult> | null = null;
+  #heapBytes = 0;
+
+  private constructor(worker: Worker, options: IsolateOptions) {
+    this.functionName = options.functionName;
+    this.#worker = worker;
+    this.#options = options;
+    worker.onmessage = (event: MessageEvent<WorkerMessage>) =>
+      this.#onMessage(event.data);
+    worker.addEventListener("error", (event) => {
+      event.preventDefault();
+      this.#crash(`Uncaught error in the worker: ${event.message}`);
+    });
+    worker.addEventListener("messageerror", () => {
+      this.#crash("A message from the worker could not be read");
+    });
+  }
+
+  /**
+   * Starts a worker from the snapshot, imports the modules, instantiates the
+   * class and calls `init(ctx, config)`.
+   *
+   * @throws {FsError} BAD_REQUEST for invalid options; USER_CODE when an
+   * import, the constructor or init fails (the message has the traceback).
+   */
+  static async start(options: IsolateOptions): Promise<FunctionIsolate> {
+    checkIsolateOptions(options);
+    const worker = spawnWorker(
+      options.snapshot.load.indexPath,
+      `fs-isolate:${options.functionName}`,
+    );
+    const isolate = new FunctionIsolate(worker, options);
+    const setup: FunctionSetup = {
+      functionName: options.functionName,
+      className: options.className,
+      moduleNames: options.modules.map((m) => m.name),
+      moduleSources: options.modules.map((m) => m.source),
+      initConfig: { ...options.initConfig },
+      outputCount: options.outputCount,
+      pageSize: options.pageSize ?? 500,
+      maxCachedEntries: options.maxCachedEntries ?? 100_000,
+    };
+    try {
+      await isolate.#send("start", (id) => ({
+        type: "start",
+        id,
+        load: options.snapshot.load,
+        snapshot: options.snapshot.bytes,
+        setup,
+      }));
+    } catch (error) {
+      isolate.terminate();
+      throw error;
+    }
+    return isolate;
+  }
+
+  /** Size of the isolate's WebAssembly memory after the last call, in bytes. */
+  get heapBytes(): number {
+    return this.#heapBytes;
+  }
+
+  /** True once the isolate was closed, terminated or crashed. */
+  get dead(): boolean {
+    return this.#dead !== null;
+  }
+
+  /** Calls `process(ctx, source_id, data)` for each record, in order, in one round trip. */
+  async process(records: InputRecord[]): Promise<BatchResult> {
+    if (records.length === 0) return emptyResult();
+    const call = packRecords(records);
+    return this.#decode(
+      await this.#call(call, [
+        call.data.buffer,
+        call.ends.buffer,
+        call.sources.buffer,
+      ]),
+    );
+  }
+
+  /** Calls `process_watermark(ctx, source_id, watermark)`. */
+  async processWatermark(
+    sourceId: number,
+    watermark: number,
+  ): Promise<BatchResult> {
+    return this.#decode(
+      await this.#call({ hook: "processWatermark", sourceId, watermark }),
+    );
+  }
+
+  /**
+   * Calls `take_checkpoint(ctx, id)`. The mutations are everything not yet
+   * handed out; `extra` is what the hook returned.
+   */
+  async takeCheckpoint(checkpointId: number): Promise<CheckpointResult> {
+    const packed = await this.#call({ hook: "takeCheckpoint", checkpointId });
+    const extra = packed.extra instanceof Uint8Array ? packed.extra : null;
+    return { ...this.#decode(packed), extra };
+  }
+
+  /**
+   * Calls `restore_checkpoint(ctx, id, data)`. What the hook emits or writes
+   * is handed out by the next call.
+   */
+  async restoreCheckpoint(
+    checkpointId: number,
+    data: Uint8Array,
+  ): Promise<void> {
+    await this.#call({ hook: "restoreCheckpoint", checkpointId, data });
+  }
+
+  /** Calls `check_heartbeat(ctx)`; false asks for a restart (None counts as healthy). */
+  async checkHeartbeat(): Promise<boolean> {
+    const packed = await this.#call({ hook: "checkHeartbeat" });
+    return packed.extra === true;
+  }
+
+  /** Calls `custom(payload)` and returns its bytes. */
+  async custom(payload: Uint8Array): Promise<Uint8Array> {
+    const packed = await this.#call({ hook: "custom", payload });
+    return packed.extra instanceof Uint8Array
+      ? packed.extra
+      : new Uint8Array(0);
+  }
+
+  /**
+   * Calls `close(ctx)`, then terminates the worker. Returns what the hook
+   * emitted or wrote (commit it like any batch). Idempotent: later calls
+   * return the same promise; an isolate already dead closes with nothing.
+   */
+  close(): Promise<BatchResult> {
+    if (this.#closing) return this.#closing;
+    if (this.#dead) {
+      this.#closing = Promise.resolve(emptyResult());
+      return this.#closing;
+    }
+    this.#closing = this.#call({ hook: "close" }).then(
+      (packed) => this.#decode(packed),
+    ).finally(() => this.#kill("closed", "INTERNAL"));
+    return this.#closing;
+  }
+
+  /** Kills the worker at once; pending and later calls reject with FsError("INTERNAL"). */
+  terminate(): void {
+    this.#kill("terminated", "INTERNAL");
+  }
+
+  #decode(packed: PackedResult): BatchResult {
+    return {
+      outputs: decodeOutputs(packed),
+      mutations: decodeMutations(packed),
+    };
+  }
+
+  #call(call: HookCall, transfer: Transferable[] = []): Promise<PackedResult> {
+    if (this.#closing && call.hook !== "close") {
+      return Promise.reject(this.#closedError(call.hook));
+    }
+    const run = this.#queue.then(() =>
+      this.#send(call.hook, (id) => ({ type: "call", id, call }), transfer)
+    );
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #closedError(hook: HookCall["hook"]): FsError {
+    return new FsError(
+      "INTERNAL",
+      `Cannot call ${
+        HOOK_NAMES[hook]
+      }() of function '${this.functionName}' as its isolate is closed`,
+    );
+  }
+
+  #send(
+    hook: HookCall["hook"] | "start",
+    message: (id: number) => HostMessage,
+    transfer: Transferable[] = [],
+  ): Promise<PackedResult> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    return new Promise<PackedResult>((resolve, reject) => {
+      this.#pending.set(id, { hook: HOOK_NAMES[hook], resolve, reject });
+      try {
+        this.#worker.postMessage(message(id), transfer);
+      } catch (error) {
+        this.#pending.delete(id);
+        reject(
+          new FsError(
+            "INTERNAL",
+            `Cannot send ${
+              HOOK_NAMES[hook]
+            }() to the isolate of function '${this.functionName}': ${
+              messageOf(error)
+            }`,
+            { cause: error },
+          ),
+        );
+      }
+    });
+  }
+
+  #onMessage(message: WorkerMessage): void {
+    switch (message.type) {
+      case "done": {
+        this.#heapBytes = message.heapBytes;
+        const pending = this.#take(message.id);
+        pending?.resolve(message.result);
+        return;
+      }
+      case "failed": {
+        this.#heapBytes = message.heapBytes;
+        const pending = this.#take(message.id);
+        if (message.error.fatal) {
+          this.#crash(message.error.text, pending);
+          return;
+        }
+        pending?.reject(this.#failure(pending.hook, message.error));
+        return;
+      }
+      case "state":
+        void this.#serveState(message.id, message.request);
+        return;
+      case "log":
+        this.#log(message.lines, message.dropped);
+        return;
+      case "fatal":
+        this.#crash(message.message);
+        return;
+      case "built":
+        return;
+    }
+  }
+
+  #take(id: number): Pending | undefined {
+    const pending = this.#pending.get(id);
+    this.#pending.delete(id);
+    return pending;
+  }
+
+  #failure(hook: string, error: CallFailure): FsError {
+    const fn = this.functionName;
+    if (error.kind === "module") {
+      return new FsError(
+        "USER_CODE",
+        `Cannot start function '${fn}' as its modules cannot run: ${error.text}`,
+      );
+    }
+    if (error.kind === "state") {
+      return new FsError(
+        "UNAVAILABLE",
+        `Cannot finish ${error.hook}() of function '${fn}' as a state read failed:\n${error.text}`,
+      );
+    }
+    if (error.kind === "internal") {
+      return new FsError(
+        "INTERNAL",
+        `Cannot finish ${hook}() of function '${fn}' as the runtime failed:\n${error.text}`,
+      );
+    }
+    const what = error.hook === "import"
+      ? `import the modules of function '${fn}'`
+      : `finish ${error.hook}() of function '${fn}'`;
+    return new FsError(
+      "USER_CODE",
+      `Cannot ${what} as the operator raised:\n${error.text}`,
+    );
+  }
+
+  async #serveState(id: number, request: StateRequest): Promise<void> {
+    let reply: StateReply;
+    const transfer: Transferable[] = [];
+    const fn = this.functionName;
+    const state = this.#options.state;
+    try {
+      if (typeof request?.store !== "string") {
+        throw new FsError("BAD_REQUEST", "Cannot read state without a store");
+      }
+      if (request.op === "get") {
+        const value = await state.get(fn, request.store, request.key);
+        reply = { ok: true, value: value ?? undefined };
+      } else {
+        const options = { limit: request.limit, after: request.after };
+        const entries = request.op === "listSimple"
+          ? await state.listSimple(fn, request.store, request.range, options)
+          : await state.listComplex(
+            fn,
+            request.store,
+            request.prefix,
+            request.range,
+            options,
+          );
+        const page = packEntries(entries, request.withValues);
+        reply = { ok: true, ...page };
+        transfer.push(page.data.buffer, page.lens.buffer);
+      }
+    } catch (error) {
+      reply = {
+        ok: false,
+        code: errorCodeOf(error),
+        message: messageOf(error),
+      };
+    }
+    if (this.#dead) return;
+    const message: HostMessage = { type: "stateReply", id, reply };
+    this.#worker.postMessage(message, transfer);
+  }
+
+  #log(lines: { stream: "stdout" | "stderr"; text: string }[], dropped = 0) {
+    const onLog = this.#options.onLog;
+    if (!onLog) return;
+    const tag = `[${this.functionName}]`;
+    for (const line of lines) {
+      onLog(`${tag} ${line.text}`, { stream: line.stream });
+    }
+    if (dropped > 0) {
+      onLog(`${tag} (${dropped} more lines dropped)`, { stream: "stderr" });
+    }
+  }
+
+  /** The worker broke (crash, fatal Python error): fail every pending call and kill it. */
+  #crash(reason: string, first?: Pending): void {
+    if (this.#dead) return;
+    const fn = this.functionName;
+    const error = (hook: string) =>
+      new FsError(
+        "USER_CODE",
+        `Cannot finish ${hook}() of function '${fn}' as its isolate crashed: ${reason}`,
+      );
+    first?.reject(error(first.hook));
+    this.#kill(`crashed (${reason})`, "USER_CODE", error);
+  }
+
+  #kill(
+    state: string,
+    code: "INTERNAL" | "USER_CODE",
+    errorFor?: (hook: string) => FsError,
+  ): void {
+    if (this.#dead) return;
+    const fn = this.functionName;
+    this.#dead = new FsError(
+      code,
+      `Cannot call the isolate of function '${fn}' as it is ${state}`,
+    );
+    this.#worker.terminate();
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const call of pending) {
+      call.reject(
+        errorFor?.(call.hook) ??
+          new FsError(
+            code,
+            `Cannot finish ${call.hook}() of function '${fn}' as its isolate was ${state}`,
+          ),
+      );
+    }
+  }
+}

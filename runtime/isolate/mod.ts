@@ -1,0 +1,18 @@
+/**
+ * The isolate: one sandboxed Worker running Pyodide per function, started
+ * from a cached memory snapshot. See README.md for the sandbox and protocol.
+ * @module
+ */
+export {
+  type BatchResult,
+  type CheckpointResult,
+  FunctionIsolate,
+  type IsolateOptions,
+} from "./isolate.ts";
+export {
+  DEFAULT_PRE_IMPORTS,
+  type PrepareSnapshotOptions,
+  PyodideSnapshot,
+} from "./snapshot.ts";
+export { WATERMARK_HEADER } from "./_packing.ts";
+export { PYODIDE_READ_FILES, workerPermissions } from "./_worker.ts";

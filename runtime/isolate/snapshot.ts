@@ -1,0 +1,333 @@
+/**
+ * The Pyodide memory snapshot every isolate starts from: Pyodide booted with
+ * fs_api, fs_runtime and common standard modules already imported. Built once
+ * in a sandboxed worker, cached on disk under a key that changes whenever
+ * anything inside it could, and shared (not copied) with every worker.
+ * @module
+ */
+import { version as pyodideVersion } from "pyodide";
+import { FsError } from "../core/mod.ts";
+import type {
+  HostMessage,
+  LoadConfig,
+  SourceFile,
+  WorkerMessage,
+} from "./protocol.ts";
+import { SNAPSHOT_FORMAT_VERSION } from "./protocol.ts";
+import { spawnWorker } from "./_worker.ts";
+
+/** Standard modules imported before the snapshot is taken, so operators start faster. */
+export const DEFAULT_PRE_IMPORTS = [
+  "json",
+  "logging",
+  "traceback",
+  "importlib",
+  "dataclasses",
+  "datetime",
+  "collections",
+  "functools",
+  "itertools",
+  "math",
+  "re",
+  "struct",
+  "time",
+  "typing",
+  "enum",
+  "base64",
+];
+
+const MAGIC = new TextEncoder().encode("FSPYSNP1");
+const HEADER_BYTES = MAGIC.length + 32;
+
+/** Options for {@link PyodideSnapshot.prepare}. */
+export interface PrepareSnapshotOptions {
+  /** Directory of the snapshot file (created when missing). */
+  cacheDir: string;
+  /**
+   * The pyodide package directory.
+   * @default `<repo>/node_modules/pyodide/`
+   */
+  pyodideDir?: string;
+  /**
+   * The fs_api package sources.
+   * @default `<repo>/python/fs_api/src/fs_api/`
+   */
+  fsApiDir?: string;
+  /**
+   * Standard modules to import before the snapshot is taken.
+   * @default DEFAULT_PRE_IMPORTS
+   */
+  preImports?: string[];
+}
+
+function dirPath(url: URL | string): string {
+  const path = url instanceof URL ? decodeURIComponent(url.pathname) : url;
+  return path.endsWith("/") ? path : `${path}/`;
+}
+
+async function readPythonTree(root: string, prefix: string) {
+  const files: SourceFile[] = [];
+  const walk = async (dir: string, rel: string) => {
+    const entries = [];
+    for await (const entry of Deno.readDir(dir)) entries.push(entry);
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const entry of entries) {
+      if (entry.isDirectory && entry.name !== "__pycache__") {
+        await walk(`${dir}${entry.name}/`, `${rel}${entry.name}/`);
+      } else if (entry.isFile && entry.name.endsWith(".py")) {
+        const source = await Deno.readFile(`${dir}${entry.name}`);
+        files.push({ path: `${rel}${entry.name}`, source });
+      }
+    }
+  };
+  try {
+    await walk(root, prefix);
+  } catch (error) {
+    throw new FsError(
+      "INTERNAL",
+      `Cannot read the Python sources in ${root}: ${error}`,
+      { cause: error },
+    );
+  }
+  return files;
+}
+
+async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function snapshotKey(
+  sources: SourceFile[],
+  preImports: string[],
+): Promise<string> {
+  const parts: Uint8Array[] = [];
+  const encoder = new TextEncoder();
+  parts.push(encoder.encode(
+    JSON.stringify([pyodideVersion, SNAPSHOT_FORMAT_VERSION, preImports]),
+  ));
+  for (const file of sources) {
+    parts.push(encoder.encode(`\n${file.path}\n${file.source.length}\n`));
+    parts.push(file.source);
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return hex(await sha256(all)).slice(0, 24);
+}
+
+/** Reads a cached file; null when absent or damaged (it is then rebuilt). */
+async function readCached(path: string): Promise<Uint8Array | null> {
+  let file: Uint8Array;
+  try {
+    file = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  if (
+    file.length <= HEADER_BYTES ||
+    !MAGIC.every((byte, i) => file[i] === byte)
+  ) return null;
+  const payload = file.subarray(HEADER_BYTES);
+  const digest = await sha256(payload);
+  const stored = file.subarray(MAGIC.length, HEADER_BYTES);
+  return digest.every((byte, i) => stored[i] === byte) ? payload : null;
+}
+
+async function writeCached(path: string, payload: Uint8Array): Promise<void> {
+  const file = new Uint8Array(HEADER_BYTES + payload.length);
+  file.set(MAGIC, 0);
+  file.set(await sha256(payload), MAGIC.length);
+  file.set(payload, HEADER_BYTES);
+  // Write aside, then rename: readers and concurrent builders only ever see
+  // a whole file.
+  const temp = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeFile(temp, file);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+function buildInWorker(
+  load: LoadConfig,
+  preImports: string[],
+): Promise<Uint8Array> {
+  const worker = spawnWorker(load.indexPath, "fs-snapshot-builder");
+  return new Promise<Uint8Array>((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+      const message = event.data;
+      if (message.type === "built") resolve(message.snapshot);
+      else if (message.type === "failed" || message.type === "fatal") {
+        const text = message.type === "failed"
+          ? message.error.text
+          : message.message;
+        reject(
+          new FsError("INTERNAL", `Cannot build the Pyodide snapshot: ${text}`),
+        );
+      }
+    };
+    worker.addEventListener("error", (event) => {
+      event.preventDefault();
+      reject(
+        new FsError(
+          "INTERNAL",
+          `Cannot build the Pyodide snapshot: ${event.message}`,
+        ),
+      );
+    });
+    const message: HostMessage = { type: "build", id: 1, load, preImports };
+    worker.postMessage(message);
+  }).finally(() => worker.terminate());
+}
+
+interface Assets {
+  indexPath: string;
+  lockFile: string;
+  wasmModule: WebAssembly.Module;
+  wasmByteLength: number;
+}
+
+const assetsByDir = new Map<string, Promise<Assets>>();
+
+function pyodideAssets(indexPath: string): Promise<Assets> {
+  let assets = assetsByDir.get(indexPath);
+  if (!assets) {
+    assets = (async () => {
+      try {
+        const lockFile = await Deno.readTextFile(
+          `${indexPath}pyodide-lock.json`,
+        );
+        const wasm = await Deno.readFile(`${indexPath}pyodide.asm.wasm`);
+        const wasmModule = await WebAssembly.compile(wasm);
+        return { indexPath, lockFile, wasmModule, wasmByteLength: wasm.length };
+      } catch (error) {
+        assetsByDir.delete(indexPath);
+        throw new FsError(
+          "INTERNAL",
+          `Cannot load Pyodide from ${indexPath} (run \`deno install\` once): ${error}`,
+          { cause: error },
+        );
+      }
+    })();
+    assetsByDir.set(indexPath, assets);
+  }
+  return assets;
+}
+
+const preparing = new Map<string, Promise<PyodideSnapshot>>();
+
+/**
+ * A Pyodide memory snapshot with fs_api and fs_runtime loaded, ready to
+ * start isolates from. Create it with {@link PyodideSnapshot.prepare}.
+ */
+export class PyodideSnapshot {
+  /** Hash of Pyodide's version, the snapshot format and the Python sources inside. */
+  readonly key: string;
+  /** The cache file. */
+  readonly path: string;
+  /** True when the bytes were read from the cache file rather than built. */
+  readonly fromCache: boolean;
+  /** The snapshot, on a SharedArrayBuffer so that workers share one copy. */
+  readonly bytes: Uint8Array;
+  /** What a worker needs to load Pyodide (assets and runtime sources). */
+  readonly load: LoadConfig;
+
+  private constructor(
+    fields: Pick<
+      PyodideSnapshot,
+      "key" | "path" | "fromCache" | "bytes" | "load"
+    >,
+  ) {
+    this.key = fields.key;
+    this.path = fields.path;
+    this.fromCache = fields.fromCache;
+    this.bytes = fields.bytes;
+    this.load = fields.load;
+  }
+
+  /**
+   * Returns the snapshot for the current sources: read from
+   * `<cacheDir>/pyodide-<key>.snapshot`, or built in a sandboxed worker and
+   * written there (atomically) when the file is missing or damaged.
+   *
+   * @throws {FsError} INTERNAL when Pyodide or the sources cannot be read or the build fails.
+   */
+  static async prepare(
+    options: PrepareSnapshotOptions,
+  ): Promise<PyodideSnapshot> {
+    const indexPath = dirPath(
+      options.pyodideDir ??
+        new URL("../../node_modules/pyodide/", import.meta.url),
+    );
+    const fsApiDir = dirPath(
+      options.fsApiDir ??
+        new URL("../../python/fs_api/src/fs_api/", import.meta.url),
+    );
+    const runtimeDir = dirPath(new URL("./fs_runtime/", import.meta.url));
+    const preImports = options.preImports ?? DEFAULT_PRE_IMPORTS;
+    const sources = [
+      ...await readPythonTree(fsApiDir, "fs_api/"),
+      ...await readPythonTree(runtimeDir, "fs_runtime/"),
+    ];
+    const key = await snapshotKey(sources, preImports);
+    const path = `${dirPath(options.cacheDir)}pyodide-${key}.snapshot`;
+    let pending = preparing.get(path);
+    if (!pending) {
+      pending = PyodideSnapshot.#readOrBuild({
+        path,
+        key,
+        cacheDir: options.cacheDir,
+        indexPath,
+        sources,
+        preImports,
+      });
+      preparing.set(path, pending);
+      // Only concurrent calls share a build; later calls read the file again.
+      pending.then(
+        () => preparing.delete(path),
+        () => preparing.delete(path),
+      );
+    }
+    return await pending;
+  }
+
+  static async #readOrBuild(args: {
+    path: string;
+    key: string;
+    cacheDir: string;
+    indexPath: string;
+    sources: SourceFile[];
+    preImports: string[];
+  }): Promise<PyodideSnapshot> {
+    const assets = await pyodideAssets(args.indexPath);
+    const load: LoadConfig = { ...assets, sources: args.sources };
+    let payload = await readCached(args.path);
+    const fromCache = payload !== null;
+    if (payload === null) {
+      payload = await buildInWorker(load, args.preImports);
+      await Deno.mkdir(args.cacheDir, { recursive: true });
+      await writeCached(args.path, payload);
+    }
+    const bytes = new Uint8Array(new SharedArrayBuffer(payload.length));
+    bytes.set(payload);
+    return new PyodideSnapshot({
+      key: args.key,
+      path: args.path,
+      fromCache,
+      bytes,
+      load,
+    });
+  }
+}

@@ -1,0 +1,358 @@
+/**
+ * The script that runs inside each isolate's Worker: it loads Pyodide (from
+ * the memory snapshot), runs the operator's hooks through fs_runtime, and asks
+ * the host for everything else by message (see protocol.ts). It has no
+ * network, environment, subprocess, write or FFI access; it may read only the
+ * two Pyodide files it loads (runtime/isolate/README.md).
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { loadPyodide, type PyodideAPI } from "pyodide";
+import type { PyProxy } from "pyodide/ffi";
+import type {
+  CallFailure,
+  FunctionSetup,
+  HookCall,
+  HostMessage,
+  LoadConfig,
+  LogLine,
+  PackedResult,
+  SourceFile,
+  StateReply,
+  StateRequest,
+  WorkerMessage,
+} from "./protocol.ts";
+
+/** Where fs_api and fs_runtime live inside the sandbox (first on sys.path). */
+const RUNTIME_ROOT = "/fs_runtime_lib";
+/** Lines kept per flush; beyond this lines are counted as dropped. */
+const MAX_BUFFERED_LINES = 10_000;
+/** Longest kept line; longer ones are cut. */
+const MAX_LINE_CHARS = 16_384;
+
+type Method = PyProxy & { callPromising(...args: unknown[]): Promise<PyProxy> };
+
+let pyodide: PyodideAPI | undefined;
+let methods: Record<string, Method> | undefined;
+let lines: LogLine[] = [];
+let dropped = 0;
+let nextStateId = 1;
+const stateWaiters = new Map<number, (reply: StateReply) => void>();
+let queue: Promise<void> = Promise.resolve();
+
+function post(message: WorkerMessage, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
+}
+
+function addLine(stream: LogLine["stream"], text: string): void {
+  if (lines.length >= MAX_BUFFERED_LINES) {
+    dropped++;
+    return;
+  }
+  lines.push({
+    stream,
+    text: text.length > MAX_LINE_CHARS
+      ? `${text.slice(0, MAX_LINE_CHARS)}... (cut)`
+      : text,
+  });
+}
+
+function flushLines(): void {
+  if (lines.length === 0 && dropped === 0) return;
+  post({ type: "log", lines, dropped });
+  lines = [];
+  dropped = 0;
+}
+
+// Anything the operator throws asynchronously from JS (pyodide.code.run_js)
+// must not take the worker down silently: report it, the host discards us.
+self.addEventListener("error", (event) => {
+  event.preventDefault();
+  flushLines();
+  post({ type: "fatal", message: `Uncaught error: ${event.message}` });
+});
+self.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  flushLines();
+  post({ type: "fatal", message: `Unhandled rejection: ${event.reason}` });
+});
+
+/**
+ * Makes Pyodide instantiate the module the host compiled instead of
+ * compiling pyodide.asm.wasm again. Pyodide has no option for this, so the
+ * global is swapped for the duration of loadPyodide only, and only for a
+ * buffer of exactly the wasm file's size.
+ */
+function useCompiledWasm(
+  module: WebAssembly.Module,
+  byteLength: number,
+): () => void {
+  const original = WebAssembly.instantiate;
+  const patched = (source: unknown, imports?: WebAssembly.Imports) => {
+    if (ArrayBuffer.isView(source) && source.byteLength === byteLength) {
+      return original(module, imports).then((instance) => ({
+        instance,
+        module,
+      }));
+    }
+    return (original as (s: unknown, i?: unknown) => Promise<unknown>)(
+      source,
+      imports,
+    );
+  };
+  WebAssembly.instantiate = patched as typeof WebAssembly.instantiate;
+  return () => {
+    WebAssembly.instantiate = original;
+  };
+}
+
+async function load(
+  config: LoadConfig,
+  snapshot: { make: true } | { bytes: Uint8Array },
+): Promise<PyodideAPI> {
+  const restore = config.wasmModule
+    ? useCompiledWasm(config.wasmModule, config.wasmByteLength)
+    : undefined;
+  try {
+    const py = await loadPyodide({
+      indexURL: config.indexPath,
+      lockFileContents: config.lockFile,
+      stdout: (text: string) => addLine("stdout", text),
+      stderr: (text: string) => addLine("stderr", text),
+      ...("make" in snapshot
+        ? { _makeSnapshot: true }
+        : { _loadSnapshot: snapshot.bytes }),
+    });
+    writeSources(py, config.sources);
+    return py;
+  } finally {
+    restore?.();
+  }
+}
+
+function writeSources(py: PyodideAPI, sources: SourceFile[]): void {
+  for (const file of sources) {
+    const path = `${RUNTIME_ROOT}/${file.path}`;
+    py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    py.FS.writeFile(path, file.source);
+  }
+}
+
+function heapBytes(): number {
+  const module = (pyodide as unknown as { _module?: { HEAP8?: Int8Array } })
+    ?._module;
+  return module?.HEAP8?.byteLength ?? 0;
+}
+
+function bytesOf(value: unknown): Uint8Array | undefined {
+  return value instanceof Uint8Array ? value : undefined;
+}
+
+/** Called by Python (fs_runtime._host) through run_sync: one state read. */
+function requestState(
+  op: StateRequest["op"],
+  store: string,
+  parts: Uint8Array[],
+  start?: Uint8Array,
+  end?: Uint8Array,
+  after?: Uint8Array,
+  limit = 0,
+  withValues = false,
+): Promise<StateReply> {
+  const range = { start: bytesOf(start), end: bytesOf(end) };
+  let request: StateRequest;
+  if (op === "get") {
+    request = {
+      op,
+      store,
+      key: parts.length === 1 ? { kind: "simple", key: parts[0] } : {
+        kind: "complex",
+        keyGroup: parts[0],
+        key: parts[1],
+        namespace: parts[2],
+        userKey: parts[3],
+      },
+    };
+  } else if (op === "listSimple") {
+    request = { op, store, range, after: bytesOf(after), limit, withValues };
+  } else {
+    const prefix = { keyGroup: parts[0], key: parts[1], namespace: parts[2] };
+    request = {
+      op,
+      store,
+      prefix,
+      range,
+      after: bytesOf(after),
+      limit,
+      withValues,
+    };
+  }
+  const id = nextStateId++;
+  flushLines();
+  post({ type: "state", id, request });
+  return new Promise((resolve) => stateWaiters.set(id, resolve));
+}
+
+function int32View(bytes: Uint8Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Int32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4);
+}
+
+/** Turns Runner's reply tuple into a done/failed message and sends it. */
+function answer(id: number, reply: PyProxy): void {
+  const tuple = reply.toJs({ create_pyproxies: false }) as unknown[];
+  reply.destroy();
+  flushLines();
+  if (tuple[0] !== undefined && tuple[0] !== null) {
+    const error: CallFailure = {
+      kind: tuple[0] as CallFailure["kind"],
+      hook: String(tuple[1]),
+      text: String(tuple[2]),
+      fatal: false,
+    };
+    post({ type: "failed", id, error, heapBytes: heapBytes() });
+    return;
+  }
+  const extra = tuple[6];
+  const result: PackedResult = {
+    outData: tuple[1] as Uint8Array<ArrayBuffer>,
+    outLens: int32View(tuple[2] as Uint8Array<ArrayBuffer>),
+    outChannels: int32View(tuple[3] as Uint8Array<ArrayBuffer>),
+    mutations: tuple[4] as Uint8Array<ArrayBuffer>,
+    stores: tuple[5] as string[],
+    extra: extra instanceof Uint8Array || typeof extra === "boolean"
+      ? extra as Uint8Array<ArrayBuffer> | boolean
+      : null,
+  };
+  const transfer: ArrayBuffer[] = [
+    result.outData.buffer,
+    result.outLens.buffer,
+    result.outChannels.buffer,
+    result.mutations.buffer,
+  ];
+  if (result.extra instanceof Uint8Array) transfer.push(result.extra.buffer);
+  post({ type: "done", id, result, heapBytes: heapBytes() }, [
+    ...new Set(transfer),
+  ]);
+}
+
+async function start(
+  id: number,
+  config: LoadConfig,
+  snapshot: Uint8Array,
+  setup: FunctionSetup,
+): Promise<void> {
+  pyodide = await load(config, { bytes: snapshot });
+  const entry = pyodide.pyimport("fs_runtime._entry");
+  const runner = entry.JsRunner(
+    requestState,
+    setup.initConfig,
+    setup.outputCount,
+    setup.pageSize,
+    setup.maxCachedEntries,
+  ) as PyProxy;
+  entry.destroy();
+  methods = {};
+  for (
+    const name of [
+      "start",
+      "process",
+      "process_watermark",
+      "take_checkpoint",
+      "restore_checkpoint",
+      "check_heartbeat",
+      "close",
+      "custom",
+    ]
+  ) {
+    methods[name] = (runner as unknown as Record<string, Method>)[name];
+  }
+  const reply = await methods.start.callPromising(
+    setup.moduleNames,
+    setup.moduleSources,
+    setup.className,
+  );
+  answer(id, reply);
+}
+
+function call(call: HookCall): Promise<PyProxy> {
+  if (!methods) throw new Error("Cannot call a hook before start");
+  switch (call.hook) {
+    case "process":
+      return methods.process.callPromising(call.data, call.ends, call.sources);
+    case "processWatermark":
+      return methods.process_watermark.callPromising(
+        call.sourceId,
+        call.watermark,
+      );
+    case "takeCheckpoint":
+      return methods.take_checkpoint.callPromising(call.checkpointId);
+    case "restoreCheckpoint":
+      return methods.restore_checkpoint.callPromising(
+        call.checkpointId,
+        call.data,
+      );
+    case "checkHeartbeat":
+      return methods.check_heartbeat.callPromising();
+    case "close":
+      return methods.close.callPromising();
+    case "custom":
+      return methods.custom.callPromising(call.payload);
+  }
+}
+
+async function build(
+  id: number,
+  config: LoadConfig,
+  preImports: string[],
+): Promise<void> {
+  pyodide = await load(config, { make: true });
+  const imports = ["fs_api", "fs_api.state", "fs_api.testing", "fs_runtime"]
+    .concat("fs_runtime._entry", preImports);
+  pyodide.runPython(
+    [
+      "import sys",
+      "sys.dont_write_bytecode = True",
+      `sys.path.insert(0, ${JSON.stringify(RUNTIME_ROOT)})`,
+      ...imports.map((name) => `import ${name}`),
+    ].join("\n"),
+  );
+  const snapshot = pyodide.makeMemorySnapshot();
+  post({ type: "built", id, snapshot }, [snapshot.buffer as ArrayBuffer]);
+}
+
+async function handle(message: HostMessage): Promise<void> {
+  const id = message.type === "stateReply" ? 0 : message.id;
+  try {
+    if (message.type === "build") {
+      await build(id, message.load, message.preImports);
+    } else if (message.type === "start") {
+      await start(id, message.load, message.snapshot, message.setup);
+    } else if (message.type === "call") {
+      answer(id, await call(message.call));
+    }
+  } catch (error) {
+    flushLines();
+    const text = error instanceof Error
+      ? (error.stack ?? error.message)
+      : String(error);
+    post({
+      type: "failed",
+      id,
+      error: { kind: "internal", hook: "runtime", text, fatal: true },
+      heapBytes: heapBytes(),
+    });
+  }
+}
+
+self.onmessage = (event: MessageEvent<HostMessage>) => {
+  const message = event.data;
+  if (message.type === "stateReply") {
+    const waiter = stateWaiters.get(message.id);
+    stateWaiters.delete(message.id);
+    waiter?.(message.reply);
+    return;
+  }
+  // One hook at a time, in arrival order, even if the host sends ahead.
+  queue = queue.then(() => handle(message));
+};
