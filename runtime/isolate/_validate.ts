@@ -88,6 +88,16 @@ export function checkIsolateOptions(options: IsolateOptions): void {
   }
   positiveInt(options.pageSize, "pageSize");
   positiveInt(options.maxCachedEntries, "maxCachedEntries");
+  if (
+    options.callTimeoutMs !== undefined &&
+    !(Number.isSafeInteger(options.callTimeoutMs) && options.callTimeoutMs >= 0)
+  ) {
+    throw bad(
+      "callTimeoutMs",
+      "must be an integer of at least 0",
+      options.callTimeoutMs,
+    );
+  }
   if (!options.snapshot?.bytes || !options.state) {
     throw bad("snapshot and state", "are required", typeof options.snapshot);
   }

@@ -68,6 +68,12 @@ export interface IsolateOptions {
    * @default 100000
    */
   maxCachedEntries?: number;
+  /**
+   * Longest a hook call (not start) may run, in milliseconds; past it the
+   * worker is terminated and the call rejects with USER_CODE. 0 disables.
+   * @default 0
+   */
+  callTimeoutMs?: number;
 }
 
 /** What a call produced: outputs in emit order and the state changes to commit. */
@@ -88,6 +94,7 @@ interface Pending {
   hook: string;
   resolve: (result: PackedResult) => void;
   reject: (error: FsError) => void;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 const HOOK_NAMES: Record<HookCall["hook"] | "start", string> = {
@@ -301,8 +308,13 @@ export class FunctionIsolate {
   ): Promise<PackedResult> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#nextId++;
+    const timeout = hook === "start" ? 0 : this.#options.callTimeoutMs ?? 0;
     return new Promise<PackedResult>((resolve, reject) => {
-      this.#pending.set(id, { hook: HOOK_NAMES[hook], resolve, reject });
+      const pending: Pending = { hook: HOOK_NAMES[hook], resolve, reject };
+      if (timeout > 0) {
+        pending.timer = setTimeout(() => this.#timeout(id, timeout), timeout);
+      }
+      this.#pending.set(id, pending);
       try {
         this.#worker.postMessage(message(id), transfer);
       } catch (error) {
@@ -357,7 +369,20 @@ export class FunctionIsolate {
   #take(id: number): Pending | undefined {
     const pending = this.#pending.get(id);
     this.#pending.delete(id);
+    clearTimeout(pending?.timer);
     return pending;
+  }
+
+  #timeout(id: number, ms: number): void {
+    const pending = this.#take(id);
+    if (!pending) return;
+    pending.reject(
+      new FsError(
+        "USER_CODE",
+        `Cannot finish ${pending.hook}() of function '${this.functionName}' within ${ms} ms: its isolate was terminated`,
+      ),
+    );
+    this.#kill("terminated after a timeout", "USER_CODE");
   }
 
   #failure(hook: string, error: CallFailure): FsError {
@@ -468,6 +493,7 @@ export class FunctionIsolate {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const call of pending) {
+      clearTimeout(call.timer);
       call.reject(
         errorFor?.(call.hook) ??
           new FsError(

@@ -105,8 +105,9 @@ function hex(bytes: Uint8Array): string {
 async function snapshotKey(
   sources: SourceFile[],
   preImports: string[],
+  workerScript: Uint8Array,
 ): Promise<string> {
-  const parts: Uint8Array[] = [];
+  const parts: Uint8Array[] = [workerScript];
   const encoder = new TextEncoder();
   parts.push(encoder.encode(
     JSON.stringify([pyodideVersion, SNAPSHOT_FORMAT_VERSION, preImports]),
@@ -281,7 +282,11 @@ export class PyodideSnapshot {
       ...await readPythonTree(fsApiDir, "fs_api/"),
       ...await readPythonTree(runtimeDir, "fs_runtime/"),
     ];
-    const key = await snapshotKey(sources, preImports);
+    // The worker script builds the snapshot, so its text is part of the key.
+    const workerScript = await Deno.readFile(
+      new URL("./worker_main.ts", import.meta.url),
+    );
+    const key = await snapshotKey(sources, preImports, workerScript);
     const path = `${dirPath(options.cacheDir)}pyodide-${key}.snapshot`;
     let pending = preparing.get(path);
     if (!pending) {

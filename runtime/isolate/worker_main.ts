@@ -40,9 +40,25 @@ let nextStateId = 1;
 const stateWaiters = new Map<number, (reply: StateReply) => void>();
 let queue: Promise<void> = Promise.resolve();
 
+// Captured before any operator code runs: operators can reach the worker's
+// globals through `import js`, so what the runtime relies on is kept here.
+const postToHost = self.postMessage.bind(self);
+const closeWorker = self.close.bind(self);
+
 function post(message: WorkerMessage, transfer: Transferable[] = []): void {
-  self.postMessage(message, transfer);
+  postToHost(message, transfer);
 }
+
+// A worker that closes itself sends the host nothing; make it say so first.
+Object.defineProperty(self, "close", {
+  value: () => {
+    flushLines();
+    post({ type: "fatal", message: "The operator closed its worker" });
+    closeWorker();
+  },
+  writable: false,
+  configurable: false,
+});
 
 function addLine(stream: LogLine["stream"], text: string): void {
   if (lines.length >= MAX_BUFFERED_LINES) {
@@ -314,6 +330,9 @@ async function build(
       "import sys",
       "sys.dont_write_bytecode = True",
       `sys.path.insert(0, ${JSON.stringify(RUNTIME_ROOT)})`,
+      // The build's program path is no business of operators.
+      "import os",
+      "os.environ.pop('_', None)",
       ...imports.map((name) => `import ${name}`),
     ].join("\n"),
   );
@@ -345,7 +364,7 @@ async function handle(message: HostMessage): Promise<void> {
   }
 }
 
-self.onmessage = (event: MessageEvent<HostMessage>) => {
+self.addEventListener("message", (event: MessageEvent<HostMessage>) => {
   const message = event.data;
   if (message.type === "stateReply") {
     const waiter = stateWaiters.get(message.id);
@@ -355,4 +374,4 @@ self.onmessage = (event: MessageEvent<HostMessage>) => {
   }
   // One hook at a time, in arrival order, even if the host sends ahead.
   queue = queue.then(() => handle(message));
-};
+});

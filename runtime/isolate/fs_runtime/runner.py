@@ -4,8 +4,8 @@ Every entry point returns ``(None, results...)`` on success or
 ``(error_kind, hook, text)`` when the hook raised: ``error_kind`` is "user"
 (the operator raised), "state" (an uncaught KvIOError: the host could not read
 state) or "module" (the upload cannot run). After a failure the outputs and
-state writes of the call are dropped. ``start``, ``restore_checkpoint`` and
-``check_heartbeat`` keep what their hook emitted or wrote buffered; the next
+state writes of the call are dropped. ``start``, ``restore_checkpoint``,
+``check_heartbeat`` and ``custom`` keep what their hook emitted or wrote buffered; the next
 process, watermark, checkpoint or close call hands it out.
 """
 
@@ -179,4 +179,4 @@ class Runner:
                 )
         except BaseException as error:
             return self._fail("custom", error)
-        return self._done(bytes(reply))
+        return self._done(bytes(reply), take=False)
