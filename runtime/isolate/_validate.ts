@@ -88,6 +88,7 @@ export function checkIsolateOptions(options: IsolateOptions): void {
   }
   positiveInt(options.pageSize, "pageSize");
   positiveInt(options.maxCachedEntries, "maxCachedEntries");
+  positiveInt(options.maxMemoryBytes || undefined, "maxMemoryBytes");
   if (
     options.callTimeoutMs !== undefined &&
     !(Number.isSafeInteger(options.callTimeoutMs) && options.callTimeoutMs >= 0)

@@ -69,6 +69,12 @@ export interface IsolateOptions {
    */
   maxCachedEntries?: number;
   /**
+   * Largest WebAssembly memory of the isolate, in bytes; allocations past it
+   * raise MemoryError in Python. 0 leaves Pyodide's own limit (4 GiB).
+   * @default 0
+   */
+  maxMemoryBytes?: number;
+  /**
    * Longest a hook call (not start) may run, in milliseconds; past it the
    * worker is terminated and the call rejects with USER_CODE. 0 disables.
    * @default 0
@@ -168,6 +174,7 @@ export class FunctionIsolate {
       outputCount: options.outputCount,
       pageSize: options.pageSize ?? 500,
       maxCachedEntries: options.maxCachedEntries ?? 100_000,
+      maxMemoryBytes: options.maxMemoryBytes ?? 0,
     };
     try {
       await isolate.#send("start", (id) => ({

@@ -362,3 +362,25 @@ Deno.test("FunctionIsolate terminates a hook that runs past callTimeoutMs", asyn
   );
   assert.equal(isolate.dead, true);
 });
+
+Deno.test("FunctionIsolate caps memory at maxMemoryBytes with a MemoryError and stays usable", async () => {
+  const isolate = await startIsolate({
+    modules: [pyModule(
+      "m",
+      "from fs_api import FSProcessorDriver\nclass Op(FSProcessorDriver):\n" +
+        "    def process(self, ctx, source_id, data):\n" +
+        "        ctx.emit(str(len(b'x' * int(data))).encode(), 0)\n",
+    )],
+    maxMemoryBytes: 128 * 1024 * 1024,
+  });
+  await rejects(
+    isolate.process(jsonRecords([200_000_000])),
+    "USER_CODE",
+    "MemoryError",
+    "memory limit",
+  );
+  assert.ok(isolate.heapBytes <= 128 * 1024 * 1024);
+  const small = await isolate.process(jsonRecords([1_000_000]));
+  assert.deepEqual(texts(small.outputs), ["1000000"]);
+  await isolate.close();
+});

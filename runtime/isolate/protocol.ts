@@ -60,6 +60,8 @@ export interface FunctionSetup {
   pageSize: number;
   /** Clean cache entries kept per store before the oldest are dropped. */
   maxCachedEntries: number;
+  /** Largest WebAssembly memory in bytes (0: Pyodide's own limit). */
+  maxMemoryBytes: number;
 }
 
 /** One hook call. */

@@ -122,6 +122,28 @@ function useCompiledWasm(
   };
 }
 
+let memoryRefusals = 0;
+
+/**
+ * Caps the WebAssembly memory: Emscripten grows it through Memory.grow and
+ * treats a throw as "out of memory", so Python raises MemoryError. Locked so
+ * that operator code cannot put the original back.
+ */
+function limitMemory(maxBytes: number): void {
+  const grow = WebAssembly.Memory.prototype.grow;
+  Object.defineProperty(WebAssembly.Memory.prototype, "grow", {
+    value: function (this: WebAssembly.Memory, delta: number): number {
+      if (this.buffer.byteLength + delta * 65536 > maxBytes) {
+        memoryRefusals++;
+        throw new RangeError(`Memory limit of ${maxBytes} bytes reached`);
+      }
+      return grow.call(this, delta);
+    },
+    writable: false,
+    configurable: false,
+  });
+}
+
 async function load(
   config: LoadConfig,
   snapshot: { make: true } | { bytes: Uint8Array },
@@ -215,15 +237,18 @@ function int32View(bytes: Uint8Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
 }
 
 /** Turns Runner's reply tuple into a done/failed message and sends it. */
-function answer(id: number, reply: PyProxy): void {
+function answer(id: number, reply: PyProxy, refusals: number): void {
   const tuple = reply.toJs({ create_pyproxies: false }) as unknown[];
   reply.destroy();
   flushLines();
   if (tuple[0] !== undefined && tuple[0] !== null) {
+    const limited = memoryRefusals > refusals
+      ? "\n(the function reached its memory limit)"
+      : "";
     const error: CallFailure = {
       kind: tuple[0] as CallFailure["kind"],
       hook: String(tuple[1]),
-      text: String(tuple[2]),
+      text: String(tuple[2]) + limited,
       fatal: false,
     };
     post({ type: "failed", id, error, heapBytes: heapBytes() });
@@ -258,6 +283,7 @@ async function start(
   snapshot: Uint8Array,
   setup: FunctionSetup,
 ): Promise<void> {
+  if (setup.maxMemoryBytes > 0) limitMemory(setup.maxMemoryBytes);
   pyodide = await load(config, { bytes: snapshot });
   const entry = pyodide.pyimport("fs_runtime._entry");
   const runner = entry.JsRunner(
@@ -283,12 +309,13 @@ async function start(
   ) {
     methods[name] = (runner as unknown as Record<string, Method>)[name];
   }
+  const refusals = memoryRefusals;
   const reply = await methods.start.callPromising(
     setup.moduleNames,
     setup.moduleSources,
     setup.className,
   );
-  answer(id, reply);
+  answer(id, reply, refusals);
 }
 
 function call(call: HookCall): Promise<PyProxy> {
@@ -348,7 +375,8 @@ async function handle(message: HostMessage): Promise<void> {
     } else if (message.type === "start") {
       await start(id, message.load, message.snapshot, message.setup);
     } else if (message.type === "call") {
-      answer(id, await call(message.call));
+      const refusals = memoryRefusals;
+      answer(id, await call(message.call), refusals);
     }
   } catch (error) {
     flushLines();
