@@ -43,13 +43,18 @@ function scripts(...code: string[]): InputRecord[] {
 
 async function withStore(
   test: (isolate: FunctionIsolate, state: FakeStateBackend) => Promise<void>,
-  options: { pageSize?: number; state?: FakeStateBackend } = {},
+  options: {
+    pageSize?: number;
+    maxCachedEntries?: number;
+    state?: FakeStateBackend;
+  } = {},
 ): Promise<void> {
   const state = options.state ?? new FakeStateBackend();
   const isolate = await startIsolate({
     modules: [pyModule("script_op", SCRIPT_OP)],
     state,
     pageSize: options.pageSize,
+    maxCachedEntries: options.maxCachedEntries,
   });
   try {
     await test(isolate, state);
@@ -340,4 +345,36 @@ Deno.test("KvStore forgets the writes of a failed call", async () => {
     assert.deepEqual(out, ["b'committed'", "b'committed'"]);
     assert.deepEqual(mutations, []);
   });
+});
+
+Deno.test("KvStore drops the oldest clean entries past maxCachedEntries and reads them back from the host", async () => {
+  await withStore(async (isolate, state) => {
+    await run(
+      isolate,
+      state,
+      "for i in range(10):\n" +
+        "    store.put_state(b'k%d' % i, b'v%d' % i)\n" +
+        "    store.put(CK(b'g%d' % i, b'k', b'n', b'u'), b'c%d' % i)",
+    );
+    assert.equal(state.calls.get, 0);
+    const { out } = await run(
+      isolate,
+      state,
+      "emit([store.get_state(b'k%d' % i) for i in range(10)])\n" +
+        "emit([store.get(CK(b'g%d' % i, b'k', b'n', b'u')) for i in range(10)])",
+    );
+    assert.equal(
+      out[0],
+      "[" + Array.from({ length: 10 }, (_, i) => `b'v${i}'`).join(", ") + "]",
+    );
+    assert.equal(
+      out[1],
+      "[" + Array.from({ length: 10 }, (_, i) => `b'c${i}'`).join(", ") + "]",
+    );
+    // The oldest entries were dropped and read again; the newest were not.
+    assert.ok(
+      state.calls.get >= 12 && state.calls.get < 20,
+      `${state.calls.get}`,
+    );
+  }, { maxCachedEntries: 4 });
 });
