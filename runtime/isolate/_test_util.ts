@@ -16,7 +16,8 @@ import type {
   StateMutation,
 } from "../core/mod.ts";
 import { PyodideSnapshot } from "./snapshot.ts";
-import { FunctionIsolate, type IsolateOptions } from "./isolate.ts";
+import { FunctionIsolate } from "./isolate.ts";
+import type { IsolateOptions } from "./options.ts";
 
 const hex = (bytes: Uint8Array) =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");

@@ -4,7 +4,7 @@
  * @module
  */
 import { FsError } from "../core/mod.ts";
-import type { IsolateOptions } from "./isolate.ts";
+import type { IsolateOptions } from "./options.ts";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Top-level names the runtime itself uses; uploads may not shadow them. */

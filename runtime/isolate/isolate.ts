@@ -1,100 +1,32 @@
 /**
  * FunctionIsolate: one sandboxed Worker running Pyodide for one function.
  * The host side owns the worker, serializes hook calls, answers the worker's
- * state reads from the {@link StateBackend} and turns every failure into a
+ * state reads from the StateBackend and turns every failure into a
  * classified {@link FsError}.
  * @module
  */
+import type { InputRecord } from "../core/mod.ts";
+import { FsError, messageOf } from "../core/mod.ts";
 import type {
-  InputRecord,
-  OutputRecord,
-  PythonModule,
-  StateBackend,
-  StateMutation,
-} from "../core/mod.ts";
-import { errorCodeOf, FsError, messageOf } from "../core/mod.ts";
-import type {
-  CallFailure,
   FunctionSetup,
   HookCall,
   HostMessage,
   PackedResult,
-  StateReply,
   StateRequest,
   WorkerMessage,
 } from "./protocol.ts";
-import {
-  decodeMutations,
-  decodeOutputs,
-  packEntries,
-  packRecords,
-} from "./_packing.ts";
-import type { PyodideSnapshot } from "./snapshot.ts";
+import { decodeMutations, decodeOutputs, packRecords } from "./_packing.ts";
+import type {
+  BatchResult,
+  CheckpointResult,
+  IsolateOptions,
+} from "./options.ts";
+import { failureError, HOOK_NAMES } from "./_failures.ts";
+import { answerStateRequest } from "./_host_state.ts";
 import { spawnWorker } from "./_worker.ts";
 import { checkIsolateOptions } from "./_validate.ts";
 
-/** Options for {@link FunctionIsolate.start}. */
-export interface IsolateOptions {
-  /** Function name: scopes state reads and tags log lines. */
-  functionName: string;
-  /** The operator class to instantiate (a subclass of fs_api.FSProcessorDriver). */
-  className: string;
-  /**
-   * Uploaded modules, dependencies first. The class is looked up in the
-   * last module, then in the others (last first).
-   */
-  modules: PythonModule[];
-  /** The task's init_config, passed to `init(ctx, config)` and `ctx.getConfig()`. */
-  initConfig: Record<string, string>;
-  /** Number of outputs: `ctx.emit(data, channel)` accepts channels 0..outputCount-1. */
-  outputCount: number;
-  /**
-   * Where state reads that miss the isolate's cache go, scoped by
-   * functionName. It must already reflect every mutation this isolate
-   * handed out (apply them, or overlay them, before the next call).
-   */
-  state: StateBackend;
-  /** The snapshot to start from ({@link PyodideSnapshot.prepare}). */
-  snapshot: PyodideSnapshot;
-  /** Receives every line the operator prints or logs, tagged `[functionName]`. */
-  onLog?: (line: string, info: { stream: "stdout" | "stderr" }) => void;
-  /**
-   * Entries per page when the operator lists or scans state.
-   * @default 500
-   */
-  pageSize?: number;
-  /**
-   * Clean entries each store keeps cached before dropping the oldest half.
-   * @default 100000
-   */
-  maxCachedEntries?: number;
-  /**
-   * Largest WebAssembly memory of the isolate, in bytes; allocations past it
-   * raise MemoryError in Python. 0 leaves Pyodide's own limit (4 GiB).
-   * @default 0
-   */
-  maxMemoryBytes?: number;
-  /**
-   * Longest a hook call (not start) may run, in milliseconds; past it the
-   * worker is terminated and the call rejects with USER_CODE. 0 disables.
-   * @default 0
-   */
-  callTimeoutMs?: number;
-}
-
-/** What a call produced: outputs in emit order and the state changes to commit. */
-export interface BatchResult {
-  /** Emitted records; a watermark is a record with an `fs-watermark` header and an empty value. */
-  outputs: OutputRecord[];
-  /** State changes, in the order to apply them. */
-  mutations: StateMutation[];
-}
-
-/** What {@link FunctionIsolate.takeCheckpoint} returns. */
-export interface CheckpointResult extends BatchResult {
-  /** The bytes `take_checkpoint` returned, or null. */
-  extra: Uint8Array | null;
-}
+export type { BatchResult, CheckpointResult, IsolateOptions };
 
 interface Pending {
   hook: string;
@@ -102,17 +34,6 @@ interface Pending {
   reject: (error: FsError) => void;
   timer?: ReturnType<typeof setTimeout>;
 }
-
-const HOOK_NAMES: Record<HookCall["hook"] | "start", string> = {
-  start: "init",
-  process: "process",
-  processWatermark: "process_watermark",
-  takeCheckpoint: "take_checkpoint",
-  restoreCheckpoint: "restore_checkpoint",
-  checkHeartbeat: "check_heartbeat",
-  close: "close",
-  custom: "custom",
-};
 
 function emptyResult(): BatchResult {
   return { outputs: [], mutations: [] };
@@ -282,10 +203,22 @@ export class FunctionIsolate {
   }
 
   #decode(packed: PackedResult): BatchResult {
-    return {
-      outputs: decodeOutputs(packed),
-      mutations: decodeMutations(packed),
-    };
+    try {
+      return {
+        outputs: decodeOutputs(packed),
+        mutations: decodeMutations(packed),
+      };
+    } catch (error) {
+      // Only a worker that posts forged results gets here.
+      this.#crash(`Unreadable result: ${messageOf(error)}`);
+      throw new FsError(
+        "INTERNAL",
+        `Cannot read the result of function '${this.functionName}': ${
+          messageOf(error)
+        }`,
+        { cause: error },
+      );
+    }
   }
 
   #call(call: HookCall, transfer: Transferable[] = []): Promise<PackedResult> {
@@ -356,7 +289,9 @@ export class FunctionIsolate {
           this.#crash(message.error.text, pending);
           return;
         }
-        pending?.reject(this.#failure(pending.hook, message.error));
+        pending?.reject(
+          failureError(this.functionName, pending.hook, message.error),
+        );
         return;
       }
       case "state":
@@ -392,69 +327,12 @@ export class FunctionIsolate {
     this.#kill("terminated after a timeout", "USER_CODE");
   }
 
-  #failure(hook: string, error: CallFailure): FsError {
-    const fn = this.functionName;
-    if (error.kind === "module") {
-      return new FsError(
-        "USER_CODE",
-        `Cannot start function '${fn}' as its modules cannot run: ${error.text}`,
-      );
-    }
-    if (error.kind === "state") {
-      return new FsError(
-        "UNAVAILABLE",
-        `Cannot finish ${error.hook}() of function '${fn}' as a state read failed:\n${error.text}`,
-      );
-    }
-    if (error.kind === "internal") {
-      return new FsError(
-        "INTERNAL",
-        `Cannot finish ${hook}() of function '${fn}' as the runtime failed:\n${error.text}`,
-      );
-    }
-    const what = error.hook === "import"
-      ? `import the modules of function '${fn}'`
-      : `finish ${error.hook}() of function '${fn}'`;
-    return new FsError(
-      "USER_CODE",
-      `Cannot ${what} as the operator raised:\n${error.text}`,
-    );
-  }
-
   async #serveState(id: number, request: StateRequest): Promise<void> {
-    let reply: StateReply;
-    const transfer: Transferable[] = [];
-    const fn = this.functionName;
-    const state = this.#options.state;
-    try {
-      if (typeof request?.store !== "string") {
-        throw new FsError("BAD_REQUEST", "Cannot read state without a store");
-      }
-      if (request.op === "get") {
-        const value = await state.get(fn, request.store, request.key);
-        reply = { ok: true, value: value ?? undefined };
-      } else {
-        const options = { limit: request.limit, after: request.after };
-        const entries = request.op === "listSimple"
-          ? await state.listSimple(fn, request.store, request.range, options)
-          : await state.listComplex(
-            fn,
-            request.store,
-            request.prefix,
-            request.range,
-            options,
-          );
-        const page = packEntries(entries, request.withValues);
-        reply = { ok: true, ...page };
-        transfer.push(page.data.buffer, page.lens.buffer);
-      }
-    } catch (error) {
-      reply = {
-        ok: false,
-        code: errorCodeOf(error),
-        message: messageOf(error),
-      };
-    }
+    const { reply, transfer } = await answerStateRequest(
+      this.#options.state,
+      this.functionName,
+      request,
+    );
     if (this.#dead) return;
     const message: HostMessage = { type: "stateReply", id, reply };
     this.#worker.postMessage(message, transfer);

@@ -3,12 +3,12 @@
  * from a cached memory snapshot. See README.md for the sandbox and protocol.
  * @module
  */
-export {
-  type BatchResult,
-  type CheckpointResult,
-  FunctionIsolate,
-  type IsolateOptions,
-} from "./isolate.ts";
+export { FunctionIsolate } from "./isolate.ts";
+export type {
+  BatchResult,
+  CheckpointResult,
+  IsolateOptions,
+} from "./options.ts";
 export {
   DEFAULT_PRE_IMPORTS,
   type PrepareSnapshotOptions,

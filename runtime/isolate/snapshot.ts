@@ -15,6 +15,7 @@ import type {
 } from "./protocol.ts";
 import { SNAPSHOT_FORMAT_VERSION } from "./protocol.ts";
 import { spawnWorker } from "./_worker.ts";
+import { hex, readCached, sha256, writeCached } from "./_snapshot_file.ts";
 
 /** Standard modules imported before the snapshot is taken, so operators start faster. */
 export const DEFAULT_PRE_IMPORTS = [
@@ -36,8 +37,8 @@ export const DEFAULT_PRE_IMPORTS = [
   "base64",
 ];
 
-const MAGIC = new TextEncoder().encode("FSPYSNP1");
-const HEADER_BYTES = MAGIC.length + 32;
+/** The scripts that run while a snapshot is built. */
+const WORKER_SCRIPTS = ["worker_main.ts", "_worker_load.ts"];
 
 /** Options for {@link PyodideSnapshot.prepare}. */
 export interface PrepareSnapshotOptions {
@@ -92,22 +93,12 @@ async function readPythonTree(root: string, prefix: string) {
   return files;
 }
 
-async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 async function snapshotKey(
   sources: SourceFile[],
   preImports: string[],
-  workerScript: Uint8Array,
+  workerScripts: Uint8Array[],
 ): Promise<string> {
-  const parts: Uint8Array[] = [workerScript];
+  const parts: Uint8Array[] = [...workerScripts];
   const encoder = new TextEncoder();
   parts.push(encoder.encode(
     JSON.stringify([pyodideVersion, SNAPSHOT_FORMAT_VERSION, preImports]),
@@ -123,42 +114,6 @@ async function snapshotKey(
     offset += part.length;
   }
   return hex(await sha256(all)).slice(0, 24);
-}
-
-/** Reads a cached file; null when absent or damaged (it is then rebuilt). */
-async function readCached(path: string): Promise<Uint8Array | null> {
-  let file: Uint8Array;
-  try {
-    file = await Deno.readFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-  if (
-    file.length <= HEADER_BYTES ||
-    !MAGIC.every((byte, i) => file[i] === byte)
-  ) return null;
-  const payload = file.subarray(HEADER_BYTES);
-  const digest = await sha256(payload);
-  const stored = file.subarray(MAGIC.length, HEADER_BYTES);
-  return digest.every((byte, i) => stored[i] === byte) ? payload : null;
-}
-
-async function writeCached(path: string, payload: Uint8Array): Promise<void> {
-  const file = new Uint8Array(HEADER_BYTES + payload.length);
-  file.set(MAGIC, 0);
-  file.set(await sha256(payload), MAGIC.length);
-  file.set(payload, HEADER_BYTES);
-  // Write aside, then rename: readers and concurrent builders only ever see
-  // a whole file.
-  const temp = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeFile(temp, file);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
 }
 
 function buildInWorker(
@@ -282,11 +237,13 @@ export class PyodideSnapshot {
       ...await readPythonTree(fsApiDir, "fs_api/"),
       ...await readPythonTree(runtimeDir, "fs_runtime/"),
     ];
-    // The worker script builds the snapshot, so its text is part of the key.
-    const workerScript = await Deno.readFile(
-      new URL("./worker_main.ts", import.meta.url),
+    // The worker scripts build the snapshot, so their text is part of the key.
+    const workerScripts = await Promise.all(
+      WORKER_SCRIPTS.map((file) =>
+        Deno.readFile(new URL(`./${file}`, import.meta.url))
+      ),
     );
-    const key = await snapshotKey(sources, preImports, workerScript);
+    const key = await snapshotKey(sources, preImports, workerScripts);
     const path = `${dirPath(options.cacheDir)}pyodide-${key}.snapshot`;
     let pending = preparing.get(path);
     if (!pending) {

@@ -7,7 +7,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { loadPyodide, type PyodideAPI } from "pyodide";
+import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
 import type {
   CallFailure,
@@ -17,14 +17,17 @@ import type {
   LoadConfig,
   LogLine,
   PackedResult,
-  SourceFile,
   StateReply,
   StateRequest,
   WorkerMessage,
 } from "./protocol.ts";
+import {
+  limitMemory,
+  load,
+  refusedGrowths,
+  RUNTIME_ROOT,
+} from "./_worker_load.ts";
 
-/** Where fs_api and fs_runtime live inside the sandbox (first on sys.path). */
-const RUNTIME_ROOT = "/fs_runtime_lib";
 /** Lines kept per flush; beyond this lines are counted as dropped. */
 const MAX_BUFFERED_LINES = 10_000;
 /** Longest kept line; longer ones are cut. */
@@ -73,6 +76,11 @@ function addLine(stream: LogLine["stream"], text: string): void {
   });
 }
 
+const output = {
+  stdout: (text: string) => addLine("stdout", text),
+  stderr: (text: string) => addLine("stderr", text),
+};
+
 function flushLines(): void {
   if (lines.length === 0 && dropped === 0) return;
   post({ type: "log", lines, dropped });
@@ -92,89 +100,6 @@ self.addEventListener("unhandledrejection", (event) => {
   flushLines();
   post({ type: "fatal", message: `Unhandled rejection: ${event.reason}` });
 });
-
-/**
- * Makes Pyodide instantiate the module the host compiled instead of
- * compiling pyodide.asm.wasm again. Pyodide has no option for this, so the
- * global is swapped for the duration of loadPyodide only, and only for a
- * buffer of exactly the wasm file's size.
- */
-function useCompiledWasm(
-  module: WebAssembly.Module,
-  byteLength: number,
-): () => void {
-  const original = WebAssembly.instantiate;
-  const patched = (source: unknown, imports?: WebAssembly.Imports) => {
-    if (ArrayBuffer.isView(source) && source.byteLength === byteLength) {
-      return original(module, imports).then((instance) => ({
-        instance,
-        module,
-      }));
-    }
-    return (original as (s: unknown, i?: unknown) => Promise<unknown>)(
-      source,
-      imports,
-    );
-  };
-  WebAssembly.instantiate = patched as typeof WebAssembly.instantiate;
-  return () => {
-    WebAssembly.instantiate = original;
-  };
-}
-
-let memoryRefusals = 0;
-
-/**
- * Caps the WebAssembly memory: Emscripten grows it through Memory.grow and
- * treats a throw as "out of memory", so Python raises MemoryError. Locked so
- * that operator code cannot put the original back.
- */
-function limitMemory(maxBytes: number): void {
-  const grow = WebAssembly.Memory.prototype.grow;
-  Object.defineProperty(WebAssembly.Memory.prototype, "grow", {
-    value: function (this: WebAssembly.Memory, delta: number): number {
-      if (this.buffer.byteLength + delta * 65536 > maxBytes) {
-        memoryRefusals++;
-        throw new RangeError(`Memory limit of ${maxBytes} bytes reached`);
-      }
-      return grow.call(this, delta);
-    },
-    writable: false,
-    configurable: false,
-  });
-}
-
-async function load(
-  config: LoadConfig,
-  snapshot: { make: true } | { bytes: Uint8Array },
-): Promise<PyodideAPI> {
-  const restore = config.wasmModule
-    ? useCompiledWasm(config.wasmModule, config.wasmByteLength)
-    : undefined;
-  try {
-    const py = await loadPyodide({
-      indexURL: config.indexPath,
-      lockFileContents: config.lockFile,
-      stdout: (text: string) => addLine("stdout", text),
-      stderr: (text: string) => addLine("stderr", text),
-      ...("make" in snapshot
-        ? { _makeSnapshot: true }
-        : { _loadSnapshot: snapshot.bytes }),
-    });
-    writeSources(py, config.sources);
-    return py;
-  } finally {
-    restore?.();
-  }
-}
-
-function writeSources(py: PyodideAPI, sources: SourceFile[]): void {
-  for (const file of sources) {
-    const path = `${RUNTIME_ROOT}/${file.path}`;
-    py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    py.FS.writeFile(path, file.source);
-  }
-}
 
 function heapBytes(): number {
   const module = (pyodide as unknown as { _module?: { HEAP8?: Int8Array } })
@@ -242,7 +167,7 @@ function answer(id: number, reply: PyProxy, refusals: number): void {
   reply.destroy();
   flushLines();
   if (tuple[0] !== undefined && tuple[0] !== null) {
-    const limited = memoryRefusals > refusals
+    const limited = refusedGrowths() > refusals
       ? "\n(the function reached its memory limit)"
       : "";
     const error: CallFailure = {
@@ -284,7 +209,7 @@ async function start(
   setup: FunctionSetup,
 ): Promise<void> {
   if (setup.maxMemoryBytes > 0) limitMemory(setup.maxMemoryBytes);
-  pyodide = await load(config, { bytes: snapshot });
+  pyodide = await load(config, { bytes: snapshot }, output);
   const entry = pyodide.pyimport("fs_runtime._entry");
   const runner = entry.JsRunner(
     requestState,
@@ -309,7 +234,7 @@ async function start(
   ) {
     methods[name] = (runner as unknown as Record<string, Method>)[name];
   }
-  const refusals = memoryRefusals;
+  const refusals = refusedGrowths();
   const reply = await methods.start.callPromising(
     setup.moduleNames,
     setup.moduleSources,
@@ -349,7 +274,7 @@ async function build(
   config: LoadConfig,
   preImports: string[],
 ): Promise<void> {
-  pyodide = await load(config, { make: true });
+  pyodide = await load(config, { make: true }, output);
   const imports = ["fs_api", "fs_api.state", "fs_api.testing", "fs_runtime"]
     .concat("fs_runtime._entry", preImports);
   pyodide.runPython(
@@ -375,7 +300,7 @@ async function handle(message: HostMessage): Promise<void> {
     } else if (message.type === "start") {
       await start(id, message.load, message.snapshot, message.setup);
     } else if (message.type === "call") {
-      const refusals = memoryRefusals;
+      const refusals = refusedGrowths();
       answer(id, await call(message.call), refusals);
     }
   } catch (error) {

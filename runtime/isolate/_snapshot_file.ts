@@ -1,0 +1,60 @@
+/**
+ * The snapshot cache file: `FSPYSNP1`, the SHA-256 of the payload, the
+ * payload. Written aside and renamed, so readers never see half a file.
+ * @module
+ */
+
+const MAGIC = new TextEncoder().encode("FSPYSNP1");
+const HEADER_BYTES = MAGIC.length + 32;
+
+/** SHA-256 of some bytes. */
+export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+}
+
+/** Lower-case hex of some bytes. */
+export function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Reads a cached file; null when absent or damaged (it is then rebuilt). */
+export async function readCached(path: string): Promise<Uint8Array | null> {
+  let file: Uint8Array;
+  try {
+    file = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  if (
+    file.length <= HEADER_BYTES ||
+    !MAGIC.every((byte, i) => file[i] === byte)
+  ) return null;
+  const payload = file.subarray(HEADER_BYTES);
+  const digest = await sha256(payload);
+  const stored = file.subarray(MAGIC.length, HEADER_BYTES);
+  return digest.every((byte, i) => stored[i] === byte) ? payload : null;
+}
+
+/** Writes the cache file atomically (temp file, then rename). */
+export async function writeCached(
+  path: string,
+  payload: Uint8Array,
+): Promise<void> {
+  const file = new Uint8Array(HEADER_BYTES + payload.length);
+  file.set(MAGIC, 0);
+  file.set(await sha256(payload), MAGIC.length);
+  file.set(payload, HEADER_BYTES);
+  // Write aside, then rename: readers and concurrent builders only ever see
+  // a whole file.
+  const temp = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeFile(temp, file);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
