@@ -21,6 +21,7 @@ from fs_api.limits import MAX_KEY_BYTES, MAX_VALUE_BYTES, check_key_size, check_
 
 from ._codec import MutationWriter
 from ._host import StateHost
+from ._scan import ScanIterator
 
 __all__ = ["KvStore"]
 
@@ -234,7 +235,15 @@ class KvStore(_KvStoreApi):
         The host is read one page at a time, as the iterator advances. Writes
         made before the call are seen; writes made during the scan are not.
         """
-        return _ScanIterator(self, self._prefix(key_group, key, namespace))
+        prefix = self._prefix(key_group, key, namespace)
+        cache = self._prefixes.get(prefix)
+        if cache is None:
+            return ScanIterator(self._host, self.name, prefix, self._page_size, [], False)
+        if cache.complete:
+            # Every key is known here (delete_prefix): the host has nothing to add.
+            return ScanIterator(self._host, self.name, prefix, self._page_size, sorted(cache.values.items()), True)
+        overlay = sorted((k, cache.values[k]) for k in cache.dirty)
+        return ScanIterator(self._host, self.name, prefix, self._page_size, overlay, False)
 
     # Used by Context at the end of each call.
     def flush(self, out: MutationWriter) -> None:
@@ -299,66 +308,3 @@ class KvStore(_KvStoreApi):
             _require_bytes(key, "key"),
             _require_bytes(namespace, "namespace"),
         )
-
-
-class _ScanIterator(KvIterator):
-    """Merges the host's pages of one prefix with the store's unflushed writes."""
-
-    def __init__(self, store: KvStore, prefix: Prefix) -> None:
-        self._store = store
-        self._prefix = prefix
-        cache = store._prefixes.get(prefix)
-        self._host_done = cache is not None and cache.complete
-        if cache is None:
-            self._overlay: list[tuple[bytes, bytes | None]] = []
-        elif cache.complete:
-            self._overlay = sorted(cache.values.items())
-        else:
-            self._overlay = sorted((k, cache.values[k]) for k in cache.dirty)
-        self._overlay_pos = 0
-        self._keys: list[bytes] = []
-        self._values: list[bytes] = []
-        self._pos = 0
-        self._after: bytes | None = None
-        self._peeked: tuple[bytes, bytes] | None = None
-
-    def _fill(self) -> None:
-        if self._pos < len(self._keys) or self._host_done:
-            return
-        store = self._store
-        size = store._page_size
-        keys, values = store._host.list_complex(store.name, self._prefix, None, None, self._after, size, True)
-        self._keys, self._values, self._pos = keys, values or [], 0
-        self._host_done = len(keys) < size
-        if keys:
-            self._after = keys[-1]
-
-    def _advance(self) -> tuple[bytes, bytes] | None:
-        while True:
-            self._fill()
-            host_key = self._keys[self._pos] if self._pos < len(self._keys) else None
-            overlay = self._overlay[self._overlay_pos] if self._overlay_pos < len(self._overlay) else None
-            if overlay is not None and (host_key is None or overlay[0] <= host_key):
-                self._overlay_pos += 1
-                if overlay[0] == host_key:
-                    self._pos += 1
-                if overlay[1] is None:
-                    continue
-                return overlay  # type: ignore[return-value]
-            if host_key is None:
-                return None
-            self._pos += 1
-            return host_key, self._values[self._pos - 1]
-
-    def has_next(self) -> bool:
-        """Returns True when ``next()`` will return another pair (may read one page)."""
-        if self._peeked is None:
-            self._peeked = self._advance()
-        return self._peeked is not None
-
-    def next(self) -> tuple[bytes, bytes] | None:
-        """Returns the next ``(user_key, value)`` pair, or None at the end."""
-        if self._peeked is not None:
-            item, self._peeked = self._peeked, None
-            return item
-        return self._advance()
