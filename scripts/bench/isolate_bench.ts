@@ -1,6 +1,7 @@
 /**
  * Benchmark of the isolate, each figure beside its baseline in the same run:
- * - start: FunctionIsolate.start() from the snapshot vs a bare loadPyodide;
+ * - start: FunctionIsolate.start() from the snapshot (worker spawn, snapshot
+ *   load, module import, init) vs a bare loadPyodide on the main thread;
  * - throughput: the seed's MetricProcessor with batches of 1, 100 and 1000
  *   records (state committed to the in-memory backend after every batch),
  *   and the same operator on native CPython when `python3` is on PATH;
@@ -83,7 +84,7 @@ print(n / (time.perf_counter() - t))
 function row(cells: (string | number)[]): string {
   return cells.map((c, i) =>
     (typeof c === "number" ? c.toFixed(c >= 100 ? 0 : 2) : c).padEnd(
-      i === 0 ? 44 : 16,
+      i === 0 ? 54 : 14,
     )
   ).join("");
 }
