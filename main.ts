@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { serveGrpc } from "./api/mod.ts";
+import { runCli } from "./api/cli/mod.ts";
 import {
   createLogger,
   DenoKvStateBackend,
@@ -15,6 +16,7 @@ import {
 } from "./runtime/mod.ts";
 
 const USAGE = `Usage: deno task serve [options]
+       deno task cli COMMAND ...   (management client; see "deno task cli help")
 
 Options:
   --host <address>     address to listen on (default 127.0.0.1)
@@ -76,10 +78,14 @@ async function main(args: string[]): Promise<void> {
   Deno.addSignalListener("SIGTERM", stop);
 }
 
-if (import.meta.main) {
-  main(Deno.args).catch((error) => {
-    console.error(`Function Stream cannot start: ${messageOf(error)}`);
-    console.error(USAGE);
-    Deno.exit(1);
-  });
+if (import.meta.main && Deno.args[0] === "cli") {
+  Deno.exit(await runCli(Deno.args.slice(1)));
+} else if (import.meta.main) {
+  main(Deno.args[0] === "serve" ? Deno.args.slice(1) : Deno.args).catch(
+    (error) => {
+      console.error(`Function Stream cannot start: ${messageOf(error)}`);
+      console.error(USAGE);
+      Deno.exit(1);
+    },
+  );
 }

@@ -6,19 +6,28 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { consumeAll, kafkaBootstrap, produce } from "./helpers/kafka.ts";
-import { runPython, type RunningServer, startServer } from "./helpers/server.ts";
+import {
+  type RunningServer,
+  runPython,
+  startServer,
+} from "./helpers/server.ts";
 
 const EXAMPLE = new URL("./e2e/seed_example.py", import.meta.url);
 const EVENTS = 200;
 const MORE_EVENTS = 25;
 
 async function resetKafka(bootstrap: string): Promise<void> {
-  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING })
+    .admin();
   await admin.connect();
   try {
     const existing = await admin.listTopics();
-    const topics = ["raw-data", "clean-data"].filter((t) => existing.includes(t));
-    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+    const topics = ["raw-data", "clean-data"].filter((t) =>
+      existing.includes(t)
+    );
+    if (topics.length > 0) {
+      await admin.deleteTopics({ topics, timeout: 30_000 });
+    }
     await admin.deleteGroups(["fs-group"]).catch(() => {});
     // Topic deletion is asynchronous in Kafka; create only once it is gone.
     for (let i = 0; i < 100; i++) {
@@ -27,7 +36,10 @@ async function resetKafka(bootstrap: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
     }
     await admin.createTopics({
-      topics: [{ topic: "raw-data", numPartitions: 1 }, { topic: "clean-data", numPartitions: 1 }],
+      topics: [{ topic: "raw-data", numPartitions: 1 }, {
+        topic: "clean-data",
+        numPartitions: 1,
+      }],
       waitForLeaders: true,
     });
   } finally {
@@ -37,7 +49,8 @@ async function resetKafka(bootstrap: string): Promise<void> {
 
 /** Waits until the consumer group has a member with an assignment. */
 async function waitForGroup(bootstrap: string, group: string): Promise<void> {
-  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING })
+    .admin();
   await admin.connect();
   try {
     for (let i = 0; i < 300; i++) {
@@ -68,7 +81,11 @@ with FsClient(host="127.0.0.1", port=${port}) as client:
   return result.stdout.trim();
 }
 
-async function waitForStatus(port: number, name: string, wanted: string): Promise<void> {
+async function waitForStatus(
+  port: number,
+  name: string,
+  wanted: string,
+): Promise<void> {
   let last = "";
   for (let i = 0; i < 120; i++) {
     last = await statusOf(port, name);
@@ -87,7 +104,8 @@ function totals(records: { value: Uint8Array | null }[]): number[] {
 }
 
 Deno.test({
-  name: "seed examples run verbatim: N events give totals 1..N, and a restart continues the count",
+  name:
+    "seed examples run verbatim: N events give totals 1..N, and a restart continues the count",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -98,17 +116,33 @@ Deno.test({
     try {
       const source = (await Deno.readTextFile(EXAMPLE))
         .replaceAll('"kafka:9092"', JSON.stringify(bootstrap))
-        .replace('host="10.0.0.1", port=8080', `host="127.0.0.1", port=${server.port}`);
+        .replace(
+          'host="10.0.0.1", port=8080',
+          `host="127.0.0.1", port=${server.port}`,
+        );
       const script = `${dataDir}/etl_job.py`;
       await Deno.writeTextFile(script, source);
       const run = await runPython(script);
-      assert.equal(run.code, 0, `seed script failed:\n${run.stderr}\n${server.output()}`);
+      assert.equal(
+        run.code,
+        0,
+        `seed script failed:\n${run.stderr}\n${server.output()}`,
+      );
       assert.match(run.stdout, /^Task Status: RUNNING$/m);
 
       await waitForGroup(bootstrap, "fs-group");
-      await produce("raw-data", Array.from({ length: EVENTS }, () => ({ value: '{"value": 1}' })));
-      const first = await consumeAll("clean-data", { count: EVENTS, timeoutMs: 60_000 });
-      assert.deepEqual(totals(first), Array.from({ length: EVENTS }, (_, i) => i + 1));
+      await produce(
+        "raw-data",
+        Array.from({ length: EVENTS }, () => ({ value: '{"value": 1}' })),
+      );
+      const first = await consumeAll("clean-data", {
+        count: EVENTS,
+        timeoutMs: 60_000,
+      });
+      assert.deepEqual(
+        totals(first),
+        Array.from({ length: EVENTS }, (_, i) => i + 1),
+      );
 
       assert.equal(await server.stop("SIGTERM"), 0, server.output());
       server = await startServer({ dataDir });

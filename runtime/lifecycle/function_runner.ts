@@ -6,6 +6,7 @@
 import {
   type InputRecord,
   type Logger,
+  messageOf,
   type OutputRecord,
   type PythonModule,
   type SourcePosition,
@@ -141,15 +142,21 @@ export class FunctionRunner {
     this.#closed = true;
     this.#abort.abort();
     await this.#loop;
-    await this.#isolate.close().catch((error) =>
+    try {
+      // What close(ctx) emits or writes is kept like any batch's results.
+      const result = await this.#isolate.close();
+      await this.#send(result.outputs);
+      await this.#options.state.commit(this.#options.config.name, {
+        mutations: result.mutations,
+        positions: [...this.#positions.values()],
+      });
+    } catch (error) {
       this.#options.logger.log(
         "warn",
-        `close() of the operator failed: ${error}`,
-        {
-          function: this.#options.config.name,
-        },
-      )
-    );
+        `close() of the operator failed: ${messageOf(error)}`,
+        { function: this.#options.config.name },
+      );
+    }
     await closeAll([...this.#sources, ...this.#sinks]);
   }
 

@@ -27,9 +27,19 @@ export interface StartServerOptions {
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /** Starts `main.ts` on an ephemeral port and waits until it listens. */
-export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+export async function startServer(
+  options: StartServerOptions,
+): Promise<RunningServer> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, "--port", "0", "--data-dir", options.dataDir],
+    args: [
+      "run",
+      "--allow-all",
+      MAIN,
+      "--port",
+      "0",
+      "--data-dir",
+      options.dataDir,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -46,7 +56,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
   const exited = child.status.then((s) => s.code);
   const timeoutMs = options.timeoutMs ?? 120_000;
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const port = await Promise.race([
     portFound,
     exited.then((code) => {
@@ -54,7 +64,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }),
     new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`server did not listen within ${timeoutMs} ms:\n${text}`)),
+        () =>
+          reject(
+            new Error(`server did not listen within ${timeoutMs} ms:\n${text}`),
+          ),
         timeoutMs,
       );
     }),

@@ -139,8 +139,8 @@ export class KafkaSource implements SourceReader {
     ];
     try {
       await consumer.connect();
-      await consumer.subscribe({
-        topics: [this.#input.topic],
+      await subscribeWhenTopicExists(consumer, {
+        topic: this.#input.topic,
         fromBeginning: this.#settings.fromBeginning,
       });
       await consumer.run({
@@ -369,5 +369,33 @@ export class KafkaSource implements SourceReader {
       headers: fromKafkaHeaders(message.headers),
       timestamp: Number(message.timestamp),
     };
+  }
+}
+
+/** How long to wait for a topic the broker is still auto-creating. */
+const TOPIC_CREATION_WAIT_MS = 15_000;
+
+// A broker with auto.create.topics.enable creates a missing topic on the
+// first metadata request but answers UNKNOWN_TOPIC_OR_PARTITION until its
+// leader is elected, so a fresh topic needs a few retries.
+async function subscribeWhenTopicExists(
+  consumer: Consumer,
+  options: { topic: string; fromBeginning: boolean },
+): Promise<void> {
+  const deadline = Date.now() + TOPIC_CREATION_WAIT_MS;
+  while (true) {
+    try {
+      await consumer.subscribe({
+        topics: [options.topic],
+        fromBeginning: options.fromBeginning,
+      });
+      return;
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type !== "UNKNOWN_TOPIC_OR_PARTITION" || Date.now() > deadline) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 }
