@@ -34,6 +34,7 @@ import type {
 import { StatusCode } from "./proto.ts";
 import { parseSql } from "./sql.ts";
 import { errorToReply } from "./status_codes.ts";
+import type { CallAuthenticator } from "./auth.ts";
 
 /** Options for {@link createFunctionStreamService}. */
 export interface FunctionStreamServiceOptions {
@@ -42,6 +43,19 @@ export interface FunctionStreamServiceOptions {
    * @default a text logger on stderr
    */
   logger?: Logger;
+  /**
+   * Checks every call's credentials before anything else runs; a call that
+   * fails gets a normal reply with status 401 (fs_client raises
+   * AuthenticationError).
+   * @default none: every call is accepted
+   */
+  authenticator?: CallAuthenticator;
+}
+
+/** What an operation may ask about the call it serves. */
+interface CallState {
+  /** True once the client cancelled or its deadline passed. */
+  readonly cancelled: boolean;
 }
 
 /** grpc-js unary handlers of FunctionStreamService, keyed by RPC name. */
@@ -139,6 +153,20 @@ function toModules(
 }
 
 /**
+ * Refuses to begin a change the caller no longer waits for. Once begun, a
+ * change runs to its end even if the deadline passes meanwhile: stopping
+ * half-way would leave the function between states (see README "Security").
+ */
+function ensureLive(call: CallState, what: string): void {
+  if (call.cancelled) {
+    throw new FsError(
+      "UNAVAILABLE",
+      `Cannot ${what} as the caller cancelled the call (deadline passed or disconnected) before it began: nothing was changed`,
+    );
+  }
+}
+
+/**
  * Creates the FunctionStreamService handlers over an engine. The handlers
  * never fail the gRPC call: every outcome is a reply with a status code.
  */
@@ -151,8 +179,10 @@ export function createFunctionStreamService(
   async function lifecycle(
     action: Lifecycle,
     functionName: string | undefined,
+    call: CallState,
   ): Promise<ResponseMessage> {
     const name = requireName(functionName, action);
+    ensureLive(call, `${action} function '${name}'`);
     if (action === "start") await control.startFunction(name);
     else if (action === "stop") await control.stopFunction(name);
     else await control.dropFunction(name);
@@ -161,13 +191,8 @@ export function createFunctionStreamService(
 
   async function createPython(
     request: CreatePythonFunctionRequest,
+    call: CallState,
   ): Promise<ResponseMessage> {
-    const className = (request.class_name ?? "").trim();
-    if (className === "") {
-      throw badCreate(
-        'class_name is empty: current value is ""; set it to the FSProcessorDriver subclass to run',
-      );
-    }
     const modules = toModules(request.modules);
     const configYaml = request.config_content ?? "";
     if (configYaml.trim() === "") {
@@ -175,9 +200,19 @@ export function createFunctionStreamService(
         'config_content is empty: current value is ""; send the task config YAML',
       );
     }
-    // Parsed here only for the function name in the reply; the engine
-    // parses it again and owns every other decision about it.
-    const { name } = parseTaskConfig(configYaml);
+    // Parsed here for the function name in the reply and the class name
+    // fallback; the engine parses it again and owns every other decision.
+    const { name, initConfig } = parseTaskConfig(configYaml);
+    // The request's class_name wins; init_config["class_name"] is only the
+    // fallback older clients relied on (SPEC section 1).
+    const className = (request.class_name ?? "").trim() ||
+      (initConfig.class_name ?? "").trim();
+    if (className === "") {
+      throw badCreate(
+        'class_name is empty: current value is ""; set it to the FSProcessorDriver subclass to run',
+      );
+    }
+    ensureLive(call, `create function '${name}'`);
     await control.createPythonFunction({ className, modules, configYaml });
     return reply(StatusCode.CREATED, `Function '${name}' created`);
   }
@@ -188,10 +223,13 @@ export function createFunctionStreamService(
     return { rows, pattern };
   }
 
-  async function executeSql(request: SqlRequest): Promise<ResponseMessage> {
+  async function executeSql(
+    request: SqlRequest,
+    call: CallState,
+  ): Promise<ResponseMessage> {
     const statement = parseSql(request.sql ?? "");
     if (statement.kind !== "show") {
-      return await lifecycle(statement.kind, statement.name);
+      return await lifecycle(statement.kind, statement.name, call);
     }
     const { rows, pattern } = await showRows(statement.pattern);
     return {
@@ -221,13 +259,16 @@ export function createFunctionStreamService(
   /** Wraps an operation into a grpc-js handler that always answers once. */
   function unary<Req, Res extends { status_code: StatusCode; message: string }>(
     rpc: string,
-    operation: (request: Req) => Promise<Res>,
+    operation: (request: Req, call: CallState) => Promise<Res>,
     errorExtra: Omit<Res, "status_code" | "message">,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const run = async (): Promise<Res> => {
         try {
-          return await operation(call.request ?? ({} as Req));
+          // Before anything else, so an unauthenticated caller learns
+          // nothing about the request's validity or the functions.
+          options.authenticator?.check(call.metadata);
+          return await operation(call.request ?? ({} as Req), call);
         } catch (error) {
           const { status_code, message } = errorToReply(error, {
             logger,
@@ -249,7 +290,18 @@ export function createFunctionStreamService(
         }
       };
       run().then(
-        (response) => callback(null, response),
+        (response) => {
+          if (call.cancelled) {
+            // grpc-js drops the reply; the log is the only trace of it.
+            logger.log(
+              "warn",
+              `${rpc} finished after its caller cancelled (deadline passed or disconnected); ` +
+                `the reply was not delivered: ${response.status_code} ${response.message}`,
+              { rpc, status: response.status_code },
+            );
+          }
+          callback(null, response);
+        },
         (error) =>
           logger.log("error", `${rpc} could not answer: ${error}`, { rpc }),
       );
@@ -270,21 +322,21 @@ export function createFunctionStreamService(
     CreatePythonFunction: unary("CreatePythonFunction", createPython, {}),
     DropFunction: unary(
       "DropFunction",
-      (request: DropFunctionRequest) =>
-        lifecycle("drop", request.function_name),
+      (request: DropFunctionRequest, call) =>
+        lifecycle("drop", request.function_name, call),
       {},
     ),
     ShowFunctions: unary("ShowFunctions", showFunctions, { functions: [] }),
     StartFunction: unary(
       "StartFunction",
-      (request: StartFunctionRequest) =>
-        lifecycle("start", request.function_name),
+      (request: StartFunctionRequest, call) =>
+        lifecycle("start", request.function_name, call),
       {},
     ),
     StopFunction: unary(
       "StopFunction",
-      (request: StopFunctionRequest) =>
-        lifecycle("stop", request.function_name),
+      (request: StopFunctionRequest, call) =>
+        lifecycle("stop", request.function_name, call),
       {},
     ),
   };

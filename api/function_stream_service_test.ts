@@ -303,3 +303,30 @@ Deno.test("an unexpected engine error becomes a 500 reply with one error log", a
   assert.equal(lines.length, 2);
   assert.ok(lines.every((line) => line.level === "error"));
 });
+
+Deno.test("CreatePythonFunction falls back to init_config class_name only when class_name is empty", async () => {
+  const { control, service } = setup();
+  const yaml = `${
+    taskYaml("fallback")
+  }\ninit_config: {class_name: FromConfig}\n`;
+  const fromConfig = await call(
+    service.CreatePythonFunction,
+    createRequest("fallback", { class_name: "", config_content: yaml }),
+  );
+  assert.equal(fromConfig.status_code, 201);
+  const requested = await call(
+    service.CreatePythonFunction,
+    createRequest("explicit", {
+      config_content: yaml.replace("fallback", "explicit"),
+    }),
+  );
+  assert.equal(requested.status_code, 201);
+  assert.equal(
+    control.functions.get("fallback")?.input.className,
+    "FromConfig",
+  );
+  assert.equal(
+    control.functions.get("explicit")?.input.className,
+    "MyProcessor",
+  );
+});
