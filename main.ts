@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { serveGrpc } from "./api/mod.ts";
+import { grpcOptionsFromFlags, serveGrpc } from "./api/mod.ts";
 import { runCli } from "./api/cli/mod.ts";
 import {
   createLogger,
@@ -23,6 +23,11 @@ Options:
   --port <port>        gRPC port (default 8080; 0 picks a free one)
   --data-dir <path>    folder for the registry, state and caches (default ./.data)
   --log-format <fmt>   text or json (default text)
+  --tls-cert <file>    serve TLS with this PEM certificate chain (needs --tls-key)
+  --tls-key <file>     PEM private key of --tls-cert
+  --auth-token <token> require "authorization: Bearer <token>" on every call
+                       (default: env FS_AUTH_TOKEN; prefer the variable, flags show in ps)
+  --max-message-mb <n> largest request in MiB (default 64)
   -h, --help           show this help`;
 
 async function main(args: string[]): Promise<void> {
@@ -33,6 +38,10 @@ async function main(args: string[]): Promise<void> {
       port: { type: "string" },
       "data-dir": { type: "string" },
       "log-format": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "auth-token": { type: "string" },
+      "max-message-mb": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -48,6 +57,12 @@ async function main(args: string[]): Promise<void> {
     logFormat: values["log-format"],
   });
   const logger = createLogger({ format: config.logFormat });
+  const grpcSecurity = grpcOptionsFromFlags({
+    tlsCert: values["tls-cert"],
+    tlsKey: values["tls-key"],
+    authToken: values["auth-token"],
+    maxMessageMb: values["max-message-mb"],
+  });
 
   await Deno.mkdir(config.cacheDir, { recursive: true });
   const kv = await Deno.openKv(config.kvPath);
@@ -58,6 +73,7 @@ async function main(args: string[]): Promise<void> {
     host: config.host,
     port: config.port,
     logger,
+    ...grpcSecurity,
   });
   logger.log("info", `Function Stream listening on ${server.address}`, {
     dataDir: config.dataDir,

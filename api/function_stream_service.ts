@@ -55,7 +55,24 @@ export interface FunctionStreamServiceOptions {
 /** What an operation may ask about the call it serves. */
 interface CallState {
   /** True once the client cancelled or its deadline passed. */
-  readonly cancelled: boolean;
+  isOver(): boolean;
+}
+
+/**
+ * grpc-js marks a call cancelled when the client resets the stream, but not
+ * when the server ends it at the deadline, so the deadline is read as well.
+ */
+function callState(
+  call: { cancelled?: boolean; getDeadline?(): grpc.Deadline },
+): CallState {
+  return {
+    isOver() {
+      if (call.cancelled === true) return true;
+      const deadline = call.getDeadline?.() ?? Infinity;
+      const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+      return Number.isFinite(ms) && Date.now() >= ms;
+    },
+  };
 }
 
 /** grpc-js unary handlers of FunctionStreamService, keyed by RPC name. */
@@ -158,7 +175,7 @@ function toModules(
  * half-way would leave the function between states (see README "Security").
  */
 function ensureLive(call: CallState, what: string): void {
-  if (call.cancelled) {
+  if (call.isOver()) {
     throw new FsError(
       "UNAVAILABLE",
       `Cannot ${what} as the caller cancelled the call (deadline passed or disconnected) before it began: nothing was changed`,
@@ -263,12 +280,13 @@ export function createFunctionStreamService(
     errorExtra: Omit<Res, "status_code" | "message">,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
+      const state = callState(call);
       const run = async (): Promise<Res> => {
         try {
           // Before anything else, so an unauthenticated caller learns
           // nothing about the request's validity or the functions.
           options.authenticator?.check(call.metadata);
-          return await operation(call.request ?? ({} as Req), call);
+          return await operation(call.request ?? ({} as Req), state);
         } catch (error) {
           const { status_code, message } = errorToReply(error, {
             logger,
@@ -291,7 +309,7 @@ export function createFunctionStreamService(
       };
       run().then(
         (response) => {
-          if (call.cancelled) {
+          if (state.isOver()) {
             // grpc-js drops the reply; the log is the only trace of it.
             logger.log(
               "warn",

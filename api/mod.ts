@@ -1,7 +1,7 @@
 /**
  * The gRPC control plane: the wire contract, the FunctionStreamService
- * handlers, the ExecuteSql statements, the error -> status table, and the
- * server.
+ * handlers, the ExecuteSql statements, the error -> status table, bearer
+ * token authentication, and the server (plaintext or TLS).
  * @module
  */
 export {
@@ -57,4 +57,20 @@ export {
   type GrpcServerOptions,
   serveGrpc,
   type ServeGrpcOptions,
+  serverCredentials,
+  type TlsFiles,
 } from "./server.ts";
+export {
+  AUTH_TOKEN_ENV,
+  type GrpcFlagOptions,
+  type GrpcFlagValues,
+  grpcOptionsFromFlags,
+  MAX_MESSAGE_MB_LIMIT,
+} from "./server_flags.ts";
+export {
+  type CallAuthenticator,
+  checkAuthToken,
+  createTokenAuthenticator,
+  MAX_AUTH_TOKEN_LENGTH,
+  MIN_AUTH_TOKEN_LENGTH,
+} from "./auth.ts";

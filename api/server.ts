@@ -1,10 +1,17 @@
 /**
  * Building the gRPC server (no socket; tests drive it directly) and serving
- * it on a TCP address without TLS.
+ * it on a TCP address, with TLS when a certificate and key are given.
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { FsError, type FunctionControl } from "../runtime/core/mod.ts";
+import { Buffer } from "node:buffer";
+import {
+  createLogger,
+  FsError,
+  type FunctionControl,
+  messageOf,
+} from "../runtime/core/mod.ts";
+import { createTokenAuthenticator } from "./auth.ts";
 import {
   createFunctionStreamService,
   type FunctionStreamServiceOptions,
@@ -25,6 +32,20 @@ export interface GrpcServerOptions extends FunctionStreamServiceOptions {
    * @default 64 MiB
    */
   maxReceiveMessageBytes?: number;
+  /**
+   * When set, every call must carry `authorization: Bearer <authToken>`;
+   * others get a 401 reply. At least 16 visible ASCII characters.
+   * @default none: no authentication
+   */
+  authToken?: string;
+}
+
+/** PEM files of the server's TLS identity. */
+export interface TlsFiles {
+  /** Certificate chain (PEM), leaf first. */
+  certFile: string;
+  /** Private key (PEM) of the leaf certificate. */
+  keyFile: string;
 }
 
 /** Options for {@link serveGrpc}. */
@@ -44,6 +65,11 @@ export interface ServeGrpcOptions extends GrpcServerOptions {
    * @default 5000
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Serve TLS only, with this certificate and key.
+   * @default none: plaintext
+   */
+  tls?: TlsFiles;
 }
 
 /** A bound, serving gRPC server. */
@@ -77,9 +103,15 @@ export function buildGrpcServer(
   const server = new grpc.Server({
     "grpc.max_receive_message_length": maxReceive,
   });
+  const authenticator = options.authToken === undefined
+    ? undefined
+    : createTokenAuthenticator(options.authToken);
   server.addService(
     loadFunctionStreamProto().service,
-    createFunctionStreamService(control, { logger: options.logger }),
+    createFunctionStreamService(control, {
+      logger: options.logger,
+      authenticator,
+    }),
   );
   return server;
 }
@@ -88,11 +120,59 @@ function hostForAddress(host: string): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
+async function readPem(path: string, what: string): Promise<Buffer> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    throw new FsError(
+      "BAD_REQUEST",
+      `Cannot read the TLS ${what} as the file cannot be read: current value is ${
+        JSON.stringify(path)
+      } (${messageOf(error)})`,
+      { cause: error },
+    );
+  }
+  if (!new TextDecoder().decode(bytes).includes("-----BEGIN ")) {
+    throw new FsError(
+      "BAD_REQUEST",
+      `Cannot use the TLS ${what} as the file is not PEM: current value is ${
+        JSON.stringify(path)
+      }`,
+    );
+  }
+  return Buffer.from(bytes);
+}
+
+/** Server credentials: plaintext, or TLS from PEM files. */
+export async function serverCredentials(
+  tls: TlsFiles | undefined,
+): Promise<grpc.ServerCredentials> {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  const cert = await readPem(tls.certFile, "certificate");
+  const key = await readPem(tls.keyFile, "key");
+  const credentials = grpc.ServerCredentials.createSsl(null, [
+    { cert_chain: cert, private_key: key },
+  ], false);
+  // createSsl puts the system root CAs into the context as `ca`, and Deno's
+  // node:tls appends `ca` to the chain it serves: every handshake would send
+  // ~150 certificates and clients abort ("excessive message size"). Client
+  // certificates are not requested, so the context needs no CAs at all.
+  (credentials as unknown as {
+    updateSecureContextOptions(options: object): void;
+  }).updateSecureContextOptions({ cert: [cert], key: [key] });
+  return credentials;
+}
+
+function bind(
+  server: grpc.Server,
+  address: string,
+  credentials: grpc.ServerCredentials,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(
       address,
-      grpc.ServerCredentials.createInsecure(),
+      credentials,
       (error, port) => (error ? reject(error) : resolve(port)),
     );
   });
@@ -111,9 +191,34 @@ function shutdown(server: grpc.Server, timeoutMs: number): Promise<void> {
   });
 }
 
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" ||
+    /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Anyone who reaches a control plane can run code on the server: say so. */
+function warnIfExposed(options: ServeGrpcOptions): void {
+  const host = options.host ?? "127.0.0.1";
+  if (isLoopback(host)) return;
+  const logger = options.logger ?? createLogger();
+  if (options.authToken === undefined) {
+    logger.log(
+      "warn",
+      `gRPC on ${host} accepts calls without authentication: anyone who reaches it can upload and run code; set --auth-token or FS_AUTH_TOKEN`,
+    );
+  }
+  if (options.tls === undefined) {
+    logger.log(
+      "warn",
+      `gRPC on ${host} is plaintext: tokens and uploads can be read on the network; set --tls-cert and --tls-key`,
+    );
+  }
+}
+
 /**
- * Builds the server and binds it without TLS on `host:port`. Rejects with
- * FsError UNAVAILABLE when the address cannot be bound (e.g. port in use).
+ * Builds the server and binds it on `host:port`, with TLS when `tls` is
+ * given. Rejects with FsError BAD_REQUEST for unreadable TLS files or a bad
+ * token, UNAVAILABLE when the address cannot be bound (e.g. port in use).
  */
 export async function serveGrpc(
   control: FunctionControl,
@@ -128,10 +233,11 @@ export async function serveGrpc(
     );
   }
   const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const credentials = await serverCredentials(options.tls);
   const server = buildGrpcServer(control, options);
   let port: number;
   try {
-    port = await bind(server, `${host}:${requested}`);
+    port = await bind(server, `${host}:${requested}`, credentials);
   } catch (error) {
     server.forceShutdown();
     throw new FsError(
@@ -143,6 +249,7 @@ export async function serveGrpc(
       { cause: error },
     );
   }
+  warnIfExposed(options);
   let closing: Promise<void> | undefined;
   return {
     address: `${host}:${port}`,
