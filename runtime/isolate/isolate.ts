@@ -25,6 +25,7 @@ import { failureError, HOOK_NAMES } from "./_failures.ts";
 import { answerStateRequest } from "./_host_state.ts";
 import { spawnWorker } from "./_worker.ts";
 import { checkIsolateOptions } from "./_validate.ts";
+import { stateLimitsOf } from "./_state_limits.ts";
 
 export type { BatchResult, CheckpointResult, IsolateOptions };
 
@@ -96,6 +97,7 @@ export class FunctionIsolate {
       pageSize: options.pageSize ?? 500,
       maxCachedEntries: options.maxCachedEntries ?? 100_000,
       maxMemoryBytes: options.maxMemoryBytes ?? 0,
+      stateLimits: stateLimitsOf(options.functionName),
     };
     try {
       await isolate.#send("start", (id) => ({

@@ -42,6 +42,21 @@ export interface LoadConfig {
   sources: SourceFile[];
 }
 
+/**
+ * The state backend's size limits for one function (runtime/state), so that
+ * the sandbox refuses an oversized write at the call rather than at commit.
+ */
+export interface StateLimits {
+  /** Largest encoded Deno KV key (`MAX_KEY_BYTES`). */
+  maxKeyBytes: number;
+  /** `userKeyBudget(fn, "", "simple")`: a store's name is subtracted in Python. */
+  simpleBase: number;
+  /** `userKeyBudget(fn, "", "complex")`. */
+  complexBase: number;
+  /** Largest value in bytes (`MAX_VALUE_BYTES`). */
+  maxValueBytes: number;
+}
+
 /** What the worker needs to run one function. */
 export interface FunctionSetup {
   /** Function name (log tags only; the host scopes state). */
@@ -62,6 +77,8 @@ export interface FunctionSetup {
   maxCachedEntries: number;
   /** Largest WebAssembly memory in bytes (0: Pyodide's own limit). */
   maxMemoryBytes: number;
+  /** The state limits of this function. */
+  stateLimits: StateLimits;
 }
 
 /** One hook call. */

@@ -213,6 +213,7 @@ async function start(
   const entry = pyodide.pyimport("fs_runtime._entry");
   const runner = entry.JsRunner(
     requestState,
+    setup.stateLimits,
     setup.initConfig,
     setup.outputCount,
     setup.pageSize,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._host import PyodideStateHost
+from ._limits import ServerLimits
 from .runner import Runner
 
 __all__ = ["JsRunner"]
@@ -21,9 +22,17 @@ def _ints(js_array: Any) -> list[int]:
 class JsRunner:
     """Adapts Runner's entry points to JS arguments (JsProxy of typed arrays and objects)."""
 
-    def __init__(self, request: Any, config: Any, outputs: int, page_size: int, max_cached: int) -> None:
+    def __init__(
+        self, request: Any, limits: Any, config: Any, outputs: int, page_size: int, max_cached: int
+    ) -> None:
         settings = {str(k): str(v) for k, v in config.to_py().items()}
-        self.runner = Runner(PyodideStateHost(request), settings, outputs, page_size, max_cached)
+        server = ServerLimits(
+            max_key_bytes=int(limits.maxKeyBytes),
+            simple_base=int(limits.simpleBase),
+            complex_base=int(limits.complexBase),
+            max_value_bytes=int(limits.maxValueBytes),
+        )
+        self.runner = Runner(PyodideStateHost(request), server, settings, outputs, page_size, max_cached)
 
     def start(self, names: Any, sources: Any, class_name: str) -> tuple[Any, ...]:
         modules = [(str(name), source.to_bytes()) for name, source in zip(names, sources)]

@@ -7,6 +7,7 @@ from fs_api.testing import check_channel
 
 from ._codec import MutationWriter, pack_outputs
 from ._host import StateHost
+from ._limits import ServerLimits
 from .kv_store import KvStore
 
 __all__ = ["Context", "CallResults"]
@@ -33,12 +34,14 @@ class Context(_ContextApi):
     def __init__(
         self,
         host: StateHost,
+        limits: ServerLimits,
         config: dict[str, str],
         outputs: int,
         page_size: int = 500,
         max_cached: int = 100_000,
     ) -> None:
         self._host = host
+        self._limits = limits
         self._config = config
         self._outputs = outputs
         self._page_size = page_size
@@ -73,7 +76,11 @@ class Context(_ContextApi):
         if store is None:
             if not isinstance(name, str) or not name:
                 raise TypeError(f"Cannot open store {name!r} as store names are non-empty str")
-            store = self._stores[name] = KvStore(name, self._host, self._page_size, self._max_cached)
+            try:
+                limits = self._limits.for_store(name)
+            except UnicodeEncodeError as error:
+                raise ValueError(f"Cannot open store {name!r} as its name is not valid Unicode: {error}") from None
+            store = self._stores[name] = KvStore(name, self._host, limits, self._page_size, self._max_cached)
         return store
 
     def getConfig(self) -> dict[str, str]:  # noqa: N802 (public API name)

@@ -9,18 +9,25 @@ writes not yet handed out, so an operator always reads its own writes.
 The host must make every handed-out mutation visible to its reads before the
 next call (see runtime/isolate/README.md), which is what lets this cache drop
 clean entries when it grows.
+
+Limits are the server's own (``_limits.py``): a put or merge over them raises
+``KvOtherError`` at the call and is not recorded, so it can never fail the
+commit of the batch. A key over the key limit cannot exist, so reading it
+returns None, deleting it does nothing, and range bounds over the limit are
+widened for the host and applied here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 
 from fs_api import ComplexKey, KvIterator
 from fs_api import KvStore as _KvStoreApi
-from fs_api.limits import MAX_KEY_BYTES, MAX_VALUE_BYTES, check_key_size, check_value_size
 
 from ._codec import MutationWriter
 from ._host import StateHost
+from ._limits import StoreLimits, truncate_to, weight
 from ._scan import ScanIterator
 
 __all__ = ["KvStore"]
@@ -50,11 +57,12 @@ def _split(key: object) -> tuple[Prefix, bytes]:
     return prefix, _require_bytes(key.user_key, "ComplexKey.user_key")
 
 
-def _check_sizes(key_size: int, value: bytes | None) -> None:
-    if key_size > MAX_KEY_BYTES:
-        check_key_size(key_size)
-    if value is not None and len(value) > MAX_VALUE_BYTES:
-        check_value_size(len(value))
+def _prefix_weight(prefix: Prefix) -> int:
+    return weight(prefix[0]) + weight(prefix[1]) + weight(prefix[2])
+
+
+# (start, end, after) -> one page of keys from the host.
+_Fetch = Callable[[bytes, "bytes | None", "bytes | None"], list[bytes]]
 
 
 class _PrefixCache:
@@ -76,15 +84,20 @@ class _PrefixCache:
 class KvStore(_KvStoreApi):
     """The sandbox's ``fs_api.KvStore``: a write-back cache over the host's state.
 
-    Keys and values must be bytes (``TypeError`` otherwise); keys and values over
-    the limits of ``fs_api.limits`` raise ``KvOtherError``; a failed host read
-    raises ``KvIOError`` (retry later) or another ``KvError`` subclass naming
-    the cause.
+    Keys and values must be bytes (``TypeError`` otherwise); a put or merge over
+    the server's key or value limit raises ``KvOtherError`` naming the limit
+    (nothing is written); a failed host read raises ``KvIOError`` (retry later)
+    or another ``KvError`` subclass naming the cause.
     """
 
-    def __init__(self, name: str, host: StateHost, page_size: int = 500, max_cached: int = 100_000) -> None:
+    def __init__(
+        self, name: str, host: StateHost, limits: StoreLimits, page_size: int = 500, max_cached: int = 100_000
+    ) -> None:
         self.name = name
         self._host = host
+        self._limits = limits
+        self._simple_fast = limits.simple_fast
+        self._max_value = limits.max_value
         self._page_size = page_size
         self._max_cached = max_cached
         self._values: dict[bytes, bytes | None] = {}
@@ -102,7 +115,9 @@ class KvStore(_KvStoreApi):
             pass
         except TypeError:
             _require_bytes(key, "key")
-        value = self._host.get(self.name, [_require_bytes(key, "key")])
+        if len(_require_bytes(key, "key")) > self._simple_fast and weight(key) > self._limits.simple:
+            return None  # over the key limit: cannot be stored
+        value = self._host.get(self.name, [key])
         self._values[key] = value
         return value
 
@@ -111,14 +126,17 @@ class KvStore(_KvStoreApi):
         if key.__class__ is not bytes or value.__class__ is not bytes:
             _require_bytes(key, "key")
             _require_bytes(value, "value")
-        if len(key) > MAX_KEY_BYTES or len(value) > MAX_VALUE_BYTES:
-            _check_sizes(len(key), value)
+        if len(key) > self._simple_fast or len(value) > self._max_value:
+            self._limits.check_key(weight(key), self._limits.simple)
+            self._limits.check_value(len(value))
         self._values[key] = value
         self._dirty[key] = None
 
     def delete_state(self, key: bytes) -> None:
         """Removes ``key``; removing an absent key does nothing."""
-        self._values[_require_bytes(key, "key")] = None
+        if len(_require_bytes(key, "key")) > self._simple_fast and weight(key) > self._limits.simple:
+            return  # over the key limit: cannot be stored
+        self._values[key] = None
         self._dirty[key] = None
 
     def list_states(self, start_inclusive: bytes, end_exclusive: bytes) -> list[bytes]:
@@ -127,14 +145,12 @@ class KvStore(_KvStoreApi):
         end = _require_bytes(end_exclusive, "key")
         if end <= start:
             return []
-        keys: list[bytes] = []
-        after: bytes | None = None
-        while True:
-            page, _ = self._host.list_simple(self.name, start, end, after, self._page_size, False)
-            keys += page
-            if len(page) < self._page_size:
-                break
-            after = page[-1]
+        keys = self._list_host(
+            lambda lo, hi, after: self._host.list_simple(self.name, lo, hi, after, self._page_size, False)[0],
+            start,
+            end,
+            self._limits.simple,
+        )
         if not self._dirty:
             return keys
         present = set(keys)
@@ -157,6 +173,8 @@ class KvStore(_KvStoreApi):
                 return value  # type: ignore[return-value]
             if cache.complete:
                 return None
+        if self._over_complex(prefix, user_key):
+            return None  # over the key limit: cannot be stored
         value = self._host.get(self.name, [*prefix, user_key])
         self._remember(prefix, user_key, value, False)
         return value
@@ -165,26 +183,38 @@ class KvStore(_KvStoreApi):
         """Stores ``value`` under a complex key."""
         prefix, user_key = _split(key)
         _require_bytes(value, "value")
-        _check_sizes(sum(map(len, prefix)) + len(user_key), value)
+        self._check_complex_key(prefix, user_key)
+        if len(value) > self._max_value:
+            self._limits.check_value(len(value))
         self._remember(prefix, user_key, value, True)
 
     def delete(self, key: ComplexKey) -> None:
         """Removes a complex key; removing an absent key does nothing."""
         prefix, user_key = _split(key)
+        if self._over_complex(prefix, user_key):
+            return  # over the key limit: cannot be stored
         self._remember(prefix, user_key, None, True)
 
     def merge(self, key: ComplexKey, value: bytes) -> None:
-        """Appends ``value`` to the bytes stored under ``key`` (stores it when absent)."""
+        """Appends ``value`` to the bytes stored under ``key`` (stores it when absent).
+
+        Raises ``KvOtherError`` when the key, or the value after appending, is
+        over the limit; the stored value is then unchanged.
+        """
         prefix, user_key = _split(key)
         _require_bytes(value, "value")
+        self._check_complex_key(prefix, user_key)
         current = self.get(key)
-        merged = value if current is None else current + value
-        _check_sizes(sum(map(len, prefix)) + len(user_key), merged)
-        self._remember(prefix, user_key, merged, True)
+        size = len(value) + (0 if current is None else len(current))
+        if size > self._max_value:
+            self._limits.check_value(size, f"the merged value ({size - len(value)} stored + {len(value)} appended)")
+        self._remember(prefix, user_key, value if current is None else current + value, True)
 
     def delete_prefix(self, key: ComplexKey) -> None:
         """Removes every entry sharing ``key_group``, ``key`` and ``namespace``; ignores ``user_key``."""
         prefix, _ = _split(key)
+        if self._over_complex(prefix, b""):
+            return  # no key under this prefix fits the key limit: nothing is stored there
         old = self._prefixes.get(prefix)
         if old is not None:
             self._complex_cached -= len(old.values)
@@ -210,14 +240,14 @@ class KvStore(_KvStoreApi):
         cache = self._prefixes.get(prefix)
         if cache is not None and cache.complete:
             return sorted(k for k, v in cache.values.items() if v is not None and start <= k < end)
-        keys: list[bytes] = []
-        after: bytes | None = None
-        while True:
-            page, _ = self._host.list_complex(self.name, prefix, start, end, after, self._page_size, False)
-            keys += page
-            if len(page) < self._page_size:
-                break
-            after = page[-1]
+        keys = self._list_host(
+            lambda lo, hi, after: self._host.list_complex(
+                self.name, prefix, lo, hi, after, self._page_size, False
+            )[0],
+            start,
+            end,
+            self._limits.complex - _prefix_weight(prefix),
+        )
         if cache is None or not cache.dirty:
             return keys
         present = set(keys)
@@ -237,6 +267,9 @@ class KvStore(_KvStoreApi):
         """
         prefix = self._prefix(key_group, key, namespace)
         cache = self._prefixes.get(prefix)
+        if self._over_complex(prefix, b""):
+            # No key under this prefix fits the key limit: nothing to read.
+            return ScanIterator(self._host, self.name, prefix, self._page_size, [], True)
         if cache is None:
             return ScanIterator(self._host, self.name, prefix, self._page_size, [], False)
         if cache.complete:
@@ -276,6 +309,39 @@ class KvStore(_KvStoreApi):
             cache = self._prefixes.pop(prefix)
             self._complex_cached -= len(cache.values)
         self._dirty_prefixes = {}
+
+    def _over_complex(self, prefix: Prefix, user_key: bytes) -> bool:
+        budget = self._limits.complex
+        size = len(prefix[0]) + len(prefix[1]) + len(prefix[2]) + len(user_key)
+        return size > self._limits.complex_fast and _prefix_weight(prefix) + weight(user_key) > budget
+
+    def _check_complex_key(self, prefix: Prefix, user_key: bytes) -> None:
+        if self._over_complex(prefix, user_key):
+            self._limits.check_key(_prefix_weight(prefix) + weight(user_key), self._limits.complex)
+
+    def _list_host(self, fetch: _Fetch, start: bytes, end: bytes, budget: int) -> list[bytes]:
+        """Pages through the host's keys in ``[start, end)``, where keys may weigh ``budget``.
+
+        The host refuses bounds over the key limit, yet no stored key is that
+        large: such a start is cut to its longest prefix that fits, such an
+        end is left open (paging stops at the first page reaching it), and the
+        exact range is applied here.
+        """
+        if budget < 0:
+            return []
+        lo = start if weight(start) <= budget else truncate_to(start, budget)
+        hi: bytes | None = end if weight(end) <= budget else None
+        keys: list[bytes] = []
+        after: bytes | None = None
+        while True:
+            page = fetch(lo, hi, after)
+            keys += page
+            if len(page) < self._page_size or (hi is None and page[-1] >= end):
+                break
+            after = page[-1]
+        if lo is not start or hi is None:
+            keys = [k for k in keys if start <= k < end]
+        return keys
 
     def _remember(self, prefix: Prefix, user_key: bytes, value: bytes | None, dirty: bool) -> None:
         cache = self._prefixes.get(prefix)

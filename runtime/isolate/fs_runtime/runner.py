@@ -19,6 +19,7 @@ from typing import Any
 from fs_api import FSProcessorDriver, KvIOError
 
 from ._host import StateHost
+from ._limits import ServerLimits
 from ._modules import ModuleError, find_driver_class, import_modules, write_modules
 from .context import Context
 
@@ -60,12 +61,13 @@ class Runner:
     def __init__(
         self,
         host: StateHost,
+        limits: ServerLimits,
         config: dict[str, str],
         outputs: int,
         page_size: int = 500,
         max_cached: int = 100_000,
     ) -> None:
-        self.ctx = Context(host, config, outputs, page_size, max_cached)
+        self.ctx = Context(host, limits, config, outputs, page_size, max_cached)
         self.driver: FSProcessorDriver | None = None
 
     def _fail(self, hook: str, error: BaseException) -> tuple[str, str, str]:
