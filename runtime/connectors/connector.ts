@@ -22,6 +22,16 @@ export interface PollOptions {
   signal?: AbortSignal;
 }
 
+/** The end of one input partition, as the source last saw it. */
+export interface PartitionHighWatermark {
+  /** Topic of the partition. */
+  topic: string;
+  /** Partition number. */
+  partition: number;
+  /** Offset the next record written to the partition will get. */
+  highWatermark: bigint;
+}
+
 /** Reads records of one input, in order per partition. */
 export interface SourceReader {
   /**
@@ -36,6 +46,12 @@ export interface SourceReader {
   commit(positions: SourcePosition[]): Promise<void>;
   /** Stops reading and releases every resource. */
   close(): Promise<void>;
+  /**
+   * The last high watermark fetched for each partition being read (for
+   * consumer lag); partitions not fetched yet are absent. Optional: sources
+   * without such a notion leave it out.
+   */
+  highWatermarks?(): PartitionHighWatermark[];
 }
 
 /** Writes records to one output. */

@@ -8,7 +8,12 @@ import type { KafkaInputConfig, KafkaOutputConfig } from "../core/mod.ts";
 import type { SinkWriter, SourceReader } from "./connector.ts";
 import { type KafkaLogFn, KafkaSink, KafkaSource } from "./kafka/mod.ts";
 
-export type { PollOptions, SinkWriter, SourceReader } from "./connector.ts";
+export type {
+  PartitionHighWatermark,
+  PollOptions,
+  SinkWriter,
+  SourceReader,
+} from "./connector.ts";
 export type { KafkaLogFn } from "./kafka/mod.ts";
 
 /** Options for {@link openSource}. */

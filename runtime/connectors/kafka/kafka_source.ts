@@ -26,7 +26,11 @@ import type {
   KafkaInputConfig,
   SourcePosition,
 } from "../../core/mod.ts";
-import type { PollOptions, SourceReader } from "../connector.ts";
+import type {
+  PartitionHighWatermark,
+  PollOptions,
+  SourceReader,
+} from "../connector.ts";
 import { createConsumer } from "./_clients.ts";
 import { kafkaError } from "./_errors.ts";
 import { RecordBuffer } from "./_record_buffer.ts";
@@ -73,6 +77,8 @@ export class KafkaSource implements SourceReader {
   readonly #next = new Map<number, bigint>();
   /** Partitions whose position came from start(). */
   readonly #stored = new Set<number>();
+  /** High watermark of the last batch fetched, per partition. */
+  readonly #highWatermarks = new Map<number, bigint>();
   #restarts = 0;
   #unlisten: (() => void)[] = [];
   #closing: Promise<void> | null = null;
@@ -101,6 +107,17 @@ export class KafkaSource implements SourceReader {
   /** Partitions of the topic currently assigned to this source, sorted. */
   assignedPartitions(): number[] {
     return [...this.#assigned].sort((a, b) => a - b);
+  }
+
+  /** The high watermark of the last batch fetched, per assigned partition. */
+  highWatermarks(): PartitionHighWatermark[] {
+    const topic = this.#input.topic;
+    return this.assignedPartitions().flatMap((partition) => {
+      const highWatermark = this.#highWatermarks.get(partition);
+      return highWatermark === undefined
+        ? []
+        : [{ topic, partition, highWatermark }];
+    });
   }
 
   /**
@@ -325,6 +342,7 @@ export class KafkaSource implements SourceReader {
     if (batch.topic !== this.#input.topic || !this.#assigned.has(partition)) {
       return Promise.resolve();
     }
+    this.#highWatermarks.set(partition, BigInt(batch.highWatermark));
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || this.#state === "closed") break;
       if (this.#buffer.isFull()) {

@@ -335,3 +335,36 @@ Deno.test("KafkaSource.close() is idempotent and wakes a waiting poll", async ()
   assert.deepEqual(await reader.poll(), []);
   await reader.close();
 });
+
+Deno.test("KafkaSource.highWatermarks() reports the end of each partition it fetched", async () => {
+  const topic = uniqueTopic("src-hwm");
+  await createTopic(topic, { partitions: 2 });
+  await produce(
+    topic,
+    Array.from({ length: 10 }, (_, i) => ({
+      value: `v${i}`,
+      partition: i < 6 ? 0 : 1,
+    })),
+  );
+  const reader = source(input(topic));
+  try {
+    assert.deepEqual(reader.highWatermarks(), []);
+    await reader.start([]);
+    assert.equal((await readRecords(reader, 10)).length, 10);
+    assert.deepEqual(reader.highWatermarks(), [
+      { topic, partition: 0, highWatermark: 6n },
+      { topic, partition: 1, highWatermark: 4n },
+    ]);
+    await produce(
+      topic,
+      [1, 2, 3].map((i) => ({ value: `w${i}`, partition: 0 })),
+    );
+    assert.equal((await readRecords(reader, 3)).length, 3);
+    assert.deepEqual(
+      reader.highWatermarks().find((h) => h.partition === 0)?.highWatermark,
+      9n,
+    );
+  } finally {
+    await reader.close();
+  }
+});
