@@ -17,6 +17,7 @@ import {
   type StateBackend,
 } from "../core/mod.ts";
 import type { PyodideSnapshot } from "../isolate/mod.ts";
+import { type FunctionMetrics, noMetrics } from "../metrics/mod.ts";
 import { FunctionRegistry, notFound } from "./function_registry.ts";
 import { FunctionRunner } from "./function_runner.ts";
 import { transition } from "./transitions.ts";
@@ -34,6 +35,11 @@ export interface EngineOptions {
   logger: Logger;
   /** Limits on uploads; defaults in upload_limits.ts. */
   uploadLimits?: Partial<UploadLimits>;
+  /**
+   * Receives what functions do (records, latency, failures, lag).
+   * @default noMetrics
+   */
+  metrics?: FunctionMetrics;
 }
 
 interface Slot {
@@ -180,6 +186,7 @@ export class Engine implements FunctionControl {
   async #start(name: string): Promise<void> {
     const slot = this.#slot(name, null);
     if (slot.status === "RUNNING" || slot.status === "STARTING") return;
+    const restarting = slot.status === "FAILED";
     slot.status = transition(slot.status, "STARTING");
     try {
       const definition = await this.#registry.load(name);
@@ -191,9 +198,13 @@ export class Engine implements FunctionControl {
         state: this.#options.state,
         snapshot: this.#options.snapshot,
         logger: this.#options.logger,
+        metrics: this.#options.metrics,
         onFailure: (error) => this.#fail(name, slot, error),
       });
       slot.status = transition(slot.status, "RUNNING");
+      const metrics = this.#options.metrics ?? noMetrics;
+      if (restarting) metrics.functionRestarted(name);
+      metrics.functionStarted(name, () => slot.runner?.consumerLag() ?? []);
       slot.lastError = null;
       await this.#registry.update(name, { lastError: null });
       this.#event("function started", name);
@@ -222,6 +233,7 @@ export class Engine implements FunctionControl {
     await this.#options.state.dropFunction(name);
     await this.#registry.delete(name);
     this.#slots.delete(name);
+    (this.#options.metrics ?? noMetrics).forgetFunction(name);
   }
 
   #fail(name: string, slot: Slot, error: unknown): void {
@@ -233,6 +245,7 @@ export class Engine implements FunctionControl {
   async #markFailed(name: string, slot: Slot, error: unknown): Promise<void> {
     slot.status = transition(slot.status, "FAILED");
     slot.lastError = messageOf(error);
+    (this.#options.metrics ?? noMetrics).functionFailed(name);
     this.#options.logger.log("error", "function failed", {
       function: name,
       error: slot.lastError,

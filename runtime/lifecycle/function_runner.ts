@@ -20,6 +20,11 @@ import {
   type SourceReader,
 } from "../connectors/mod.ts";
 import { FunctionIsolate, type PyodideSnapshot } from "../isolate/mod.ts";
+import {
+  type FunctionMetrics,
+  type LagSample,
+  noMetrics,
+} from "../metrics/mod.ts";
 
 /** What a runner needs to start. */
 export interface RunnerOptions {
@@ -35,6 +40,11 @@ export interface RunnerOptions {
   snapshot: PyodideSnapshot;
   /** The server log. */
   logger: Logger;
+  /**
+   * Receives per-batch counts and latency.
+   * @default noMetrics
+   */
+  metrics?: FunctionMetrics;
   /** Called once when the running function fails; the runner has stopped itself by then. */
   onFailure: (error: unknown) => void;
   /**
@@ -106,9 +116,17 @@ export class FunctionRunner {
     });
     const sinks: SinkWriter[] = [];
     const sources: SourceReader[] = [];
+    // Client library lines go through the server log (and its format).
+    const logger = (level: "error" | "warn", message: string) =>
+      options.logger.log(level, message, {
+        function: config.name,
+        component: "kafka",
+      });
     try {
       for (const output of config.outputs) {
-        sinks.push(await openSink(output, { clientId: `fs-${config.name}` }));
+        sinks.push(
+          await openSink(output, { clientId: `fs-${config.name}`, logger }),
+        );
       }
       const positions = await options.state.positions(config.name);
       for (const [sourceId, group] of config.inputGroups.entries()) {
@@ -116,6 +134,7 @@ export class FunctionRunner {
           const source = openSource(input, {
             sourceId,
             clientId: `fs-${config.name}`,
+            logger,
           });
           sources.push(source);
           await source.start(positions.filter((p) => p.topic === input.topic));
@@ -194,7 +213,24 @@ export class FunctionRunner {
     return batches.flat();
   }
 
+  /** Records between the committed position and the last fetched end, per input partition. */
+  consumerLag(): LagSample[] {
+    return this.#sources.flatMap((source) =>
+      (source.highWatermarks?.() ?? []).flatMap((end) => {
+        const at = this.#positions.get(positionKey(end.topic, end.partition));
+        if (at === undefined) return [];
+        const lag = end.highWatermark - at.nextOffset;
+        return [{
+          topic: end.topic,
+          partition: end.partition,
+          lag: Number(lag > 0n ? lag : 0n),
+        }];
+      })
+    );
+  }
+
   async #processBatch(records: InputRecord[]): Promise<void> {
+    const started = performance.now();
     const { outputs, mutations } = await this.#isolate.process(records);
     await this.#send(outputs);
     for (const record of records) {
@@ -209,6 +245,15 @@ export class FunctionRunner {
       mutations,
       positions,
     });
+    (this.#options.metrics ?? noMetrics).batchProcessed(
+      this.#options.config.name,
+      {
+        recordsIn: records.length,
+        recordsOut: outputs.length,
+        seconds: (performance.now() - started) / 1000,
+        mutations,
+      },
+    );
     // The group offsets are for lag tooling only: resumption uses the
     // positions committed with state above, so a failure here loses nothing.
     for (const [i, source] of this.#sources.entries()) {
