@@ -6,6 +6,7 @@
  */
 import { FsError } from "../runtime/core/mod.ts";
 import type { ServeGrpcOptions } from "./server.ts";
+import { checkAuthToken } from "./auth.ts";
 
 /** Largest `--max-message-mb`: grpc-js keeps lengths in a signed 32-bit int. */
 export const MAX_MESSAGE_MB_LIMIT = 2047;
@@ -47,7 +48,8 @@ function readEnv(name: string): string | undefined {
  * (each absent when not asked for).
  *
  * @throws {FsError} BAD_REQUEST naming the flag: only one of the TLS flags,
- * an empty value, or a size that is not a whole number of MiB in 1..2047.
+ * an empty value, a weak token, or a size that is not a whole number of MiB
+ * in 1..2047.
  */
 export function grpcOptionsFromFlags(
   flags: GrpcFlagValues,
@@ -79,12 +81,15 @@ export function grpcOptionsFromFlags(
   }
   const token = flags.authToken ??
     (options.env ?? readEnv)(AUTH_TOKEN_ENV);
-  if (token !== undefined && token !== "") resolved.authToken = token;
   if (flags.authToken === "") {
     throw new FsError(
       "BAD_REQUEST",
       "Cannot use --auth-token as it is empty: omit it to serve without authentication",
     );
+  }
+  if (token !== undefined && token !== "") {
+    checkAuthToken(token); // fail before anything is opened
+    resolved.authToken = token;
   }
   if (flags.maxMessageMb !== undefined) {
     const text = flags.maxMessageMb.trim();
