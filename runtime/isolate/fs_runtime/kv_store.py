@@ -123,12 +123,15 @@ class KvStore(_KvStoreApi):
 
     def put_state(self, key: bytes, value: bytes) -> None:
         """Stores ``value`` under ``key``, replacing any earlier value."""
-        if key.__class__ is not bytes or value.__class__ is not bytes:
-            _require_bytes(key, "key")
-            _require_bytes(value, "value")
-        if len(key) > self._simple_fast or len(value) > self._max_value:
-            self._limits.check_key(weight(key), self._limits.simple)
-            self._limits.check_value(len(value))
+        if (
+            key.__class__ is not bytes
+            or value.__class__ is not bytes
+            or len(key) > self._simple_fast
+            or len(value) > self._max_value
+        ):
+            # Checked in the order MemoryKvStore checks: key, then value.
+            self._limits.check_key(weight(_require_bytes(key, "key")), self._limits.simple)
+            self._limits.check_value(len(_require_bytes(value, "value")))
         self._values[key] = value
         self._dirty[key] = None
 
@@ -182,9 +185,8 @@ class KvStore(_KvStoreApi):
     def put(self, key: ComplexKey, value: bytes) -> None:
         """Stores ``value`` under a complex key."""
         prefix, user_key = _split(key)
-        _require_bytes(value, "value")
         self._check_complex_key(prefix, user_key)
-        if len(value) > self._max_value:
+        if len(_require_bytes(value, "value")) > self._max_value:
             self._limits.check_value(len(value))
         self._remember(prefix, user_key, value, True)
 
@@ -202,8 +204,8 @@ class KvStore(_KvStoreApi):
         over the limit; the stored value is then unchanged.
         """
         prefix, user_key = _split(key)
-        _require_bytes(value, "value")
         self._check_complex_key(prefix, user_key)
+        _require_bytes(value, "value")
         current = self.get(key)
         size = len(value) + (0 if current is None else len(current))
         if size > self._max_value:
