@@ -1,10 +1,19 @@
 /**
  * Function Stream server: the composition root. Reads flags, builds state,
- * engine and gRPC server, starts them, and stops them in reverse on a signal.
+ * metrics, engine, gRPC server (with the health service) and the metrics
+ * endpoint, starts them, and stops them in reverse on a signal.
  * @module
  */
 import { parseArgs } from "node:util";
-import { grpcOptionsFromFlags, serveGrpc } from "./api/mod.ts";
+import {
+  grpcOptionsFromFlags,
+  HealthService,
+  parseMetricsPort,
+  routeLibraryLogs,
+  serveGrpc,
+  serveMetrics,
+  ServingStatus,
+} from "./api/mod.ts";
 import { runCli } from "./api/cli/mod.ts";
 import {
   createLogger,
@@ -14,6 +23,7 @@ import {
   PyodideSnapshot,
   resolveServerConfig,
 } from "./runtime/mod.ts";
+import { MetricsRegistry } from "./runtime/metrics/mod.ts";
 
 const USAGE = `Usage: deno task serve [options]
        deno task cli COMMAND ...   (management client; see "deno task cli help")
@@ -28,6 +38,8 @@ Options:
   --auth-token <token> require "authorization: Bearer <token>" on every call
                        (default: env FS_AUTH_TOKEN; prefer the variable, flags show in ps)
   --max-message-mb <n> largest request in MiB (default 64)
+  --metrics-port <n>   serve Prometheus metrics at http://<host>:<n>/metrics
+                       (default: off; 0 picks a free port)
   -h, --help           show this help`;
 
 async function main(args: string[]): Promise<void> {
@@ -42,6 +54,7 @@ async function main(args: string[]): Promise<void> {
       "tls-key": { type: "string" },
       "auth-token": { type: "string" },
       "max-message-mb": { type: "string" },
+      "metrics-port": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -63,28 +76,42 @@ async function main(args: string[]): Promise<void> {
     authToken: values["auth-token"],
     maxMessageMb: values["max-message-mb"],
   });
+  const metricsPort = parseMetricsPort(values["metrics-port"]);
+  routeLibraryLogs(logger);
 
   await Deno.mkdir(config.cacheDir, { recursive: true });
   const kv = await Deno.openKv(config.kvPath);
   const state = new DenoKvStateBackend(kv);
   const snapshot = await PyodideSnapshot.prepare({ cacheDir: config.cacheDir });
-  const engine = new Engine({ kv, state, snapshot, logger });
+  const metrics = new MetricsRegistry();
+  const engine = new Engine({ kv, state, snapshot, logger, metrics });
   const server = await serveGrpc(engine, {
     host: config.host,
     port: config.port,
     logger,
     ...grpcSecurity,
   });
+  const health = new HealthService();
+  health.addTo(server.server);
   logger.log("info", `Function Stream listening on ${server.address}`, {
     dataDir: config.dataDir,
   });
+  const metricsServer = metricsPort === null
+    ? null
+    : serveMetrics(metrics, { host: config.host, port: metricsPort, logger });
+  if (metricsServer !== null) {
+    logger.log("info", `metrics at ${metricsServer.url}`);
+  }
   await engine.recover();
+  health.setAll(ServingStatus.SERVING);
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     logger.log("info", "shutting down");
+    health.close();
+    await metricsServer?.close();
     await server.close();
     await engine.shutdown();
     kv.close();
@@ -94,13 +121,25 @@ async function main(args: string[]): Promise<void> {
   Deno.addSignalListener("SIGTERM", stop);
 }
 
+/** Whether the arguments ask for JSON logs (read before they are validated). */
+function wantsJsonLog(args: string[]): boolean {
+  const at = args.indexOf("--log-format");
+  return args.includes("--log-format=json") ||
+    (at >= 0 && args[at + 1] === "json");
+}
+
 if (import.meta.main && Deno.args[0] === "cli") {
   Deno.exit(await runCli(Deno.args.slice(1)));
 } else if (import.meta.main) {
   main(Deno.args[0] === "serve" ? Deno.args.slice(1) : Deno.args).catch(
     (error) => {
-      console.error(`Function Stream cannot start: ${messageOf(error)}`);
-      console.error(USAGE);
+      const message = `Function Stream cannot start: ${messageOf(error)}`;
+      if (wantsJsonLog(Deno.args)) {
+        createLogger({ format: "json" }).log("error", message);
+      } else {
+        console.error(message);
+        console.error(USAGE);
+      }
       Deno.exit(1);
     },
   );

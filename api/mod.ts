@@ -74,3 +74,23 @@ export {
   MAX_AUTH_TOKEN_LENGTH,
   MIN_AUTH_TOKEN_LENGTH,
 } from "./auth.ts";
+export {
+  HEALTH_PROTO_URL,
+  HEALTH_SERVICE_NAME,
+  HEALTH_SERVICES,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+  HealthService,
+  loadHealthProto,
+  ServingStatus,
+} from "./health.ts";
+export {
+  handleMetricsRequest,
+  METRICS_PATH,
+  type MetricsServerHandle,
+  type MetricsSource,
+  parseMetricsPort,
+  serveMetrics,
+  type ServeMetricsOptions,
+} from "./metrics_http.ts";
+export { grpcLogSink, routeLibraryLogs } from "./library_logs.ts";
