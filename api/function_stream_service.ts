@@ -35,6 +35,7 @@ import { StatusCode } from "./proto.ts";
 import { parseSql } from "./sql.ts";
 import { errorToReply } from "./status_codes.ts";
 import type { CallAuthenticator } from "./auth.ts";
+import { checkFilterPattern } from "./filter_pattern.ts";
 
 /** Options for {@link createFunctionStreamService}. */
 export interface FunctionStreamServiceOptions {
@@ -236,6 +237,7 @@ export function createFunctionStreamService(
 
   async function showRows(filter: string | undefined) {
     const pattern = filter === undefined || filter === "" ? undefined : filter;
+    if (pattern !== undefined) checkFilterPattern(pattern);
     const rows = toFunctionRows(await control.listFunctions(pattern));
     return { rows, pattern };
   }

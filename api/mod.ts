@@ -68,6 +68,11 @@ export {
   MAX_MESSAGE_MB_LIMIT,
 } from "./server_flags.ts";
 export {
+  checkFilterPattern,
+  MAX_FILTER_LENGTH,
+  MAX_FILTER_STARS,
+} from "./filter_pattern.ts";
+export {
   type CallAuthenticator,
   checkAuthToken,
   createTokenAuthenticator,
