@@ -18,7 +18,9 @@ export type FunctionStatus =
   | "RUNNING"
   | "STOPPING"
   | "STOPPED"
-  | "FAILED";
+  | "FAILED"
+  /** Failed while running; waits out its backoff before it starts again. */
+  | "RESTARTING";
 
 /** One row of ShowFunctions. */
 export interface FunctionInfo {
@@ -30,6 +32,10 @@ export interface FunctionInfo {
   status: FunctionStatus;
   /** The last error of the function, if any. */
   lastError?: string;
+  /** Failures (hook exceptions, timeouts, heartbeats, connector errors) since the server started. */
+  errorCount?: number;
+  /** Restarts by the restart policy since the server started. */
+  restartCount?: number;
 }
 
 /** What a CreatePythonFunction request carries. */

@@ -6,6 +6,13 @@
  */
 import { parse as parseYaml } from "yaml";
 import { FsError } from "./errors.ts";
+import {
+  parseSupervisionSettings,
+  parseWatermarkSettings,
+  type SupervisionSettings,
+  TASK_OPTION_KEYS,
+  type WatermarkSettings,
+} from "./task_options.ts";
 
 /** One Kafka input of an input group. */
 export interface KafkaInputConfig {
@@ -51,6 +58,10 @@ export interface TaskConfig {
   inputGroups: { inputs: KafkaInputConfig[] }[];
   /** Outputs, indexed by emit channel. */
   outputs: KafkaOutputConfig[];
+  /** Event time: extension keys `watermark_*` (see task_options.ts). */
+  watermarks: WatermarkSettings;
+  /** Heartbeats, call deadline and restart policy: extension keys (see task_options.ts). */
+  supervision: SupervisionSettings;
 }
 
 /** Most input groups a task may declare. */
@@ -68,6 +79,7 @@ const TOP_LEVEL_KEYS = new Set([
   "init_config",
   "input-groups",
   "outputs",
+  ...TASK_OPTION_KEYS,
 ]);
 
 function bad(field: string, problem: string, value?: unknown): FsError {
@@ -330,5 +342,7 @@ export function parseTaskConfig(yamlText: string): TaskConfig {
     initConfig: parseInitConfig(doc.init_config),
     inputGroups,
     outputs: outputs.map((output, i) => parseOutput(output, `outputs[${i}]`)),
+    watermarks: parseWatermarkSettings(doc),
+    supervision: parseSupervisionSettings(doc),
   };
 }
