@@ -52,6 +52,13 @@ export interface SourceReader {
    * without such a notion leave it out.
    */
   highWatermarks?(): PartitionHighWatermark[];
+  /**
+   * The partitions currently assigned to this reader, sorted. Optional: the
+   * engine uses it so that a partition without records holds back event
+   * time until it goes idle; without it only partitions that delivered
+   * records count.
+   */
+  assignedPartitions?(): number[];
 }
 
 /** Writes records to one output. */

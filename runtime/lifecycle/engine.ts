@@ -20,6 +20,7 @@ import type { PyodideSnapshot } from "../isolate/mod.ts";
 import { type FunctionMetrics, noMetrics } from "../metrics/mod.ts";
 import { FunctionRegistry, notFound } from "./function_registry.ts";
 import { FunctionRunner } from "./function_runner.ts";
+import { FunctionSupervisor } from "./supervisor.ts";
 import { transition } from "./transitions.ts";
 import { checkUpload, type UploadLimits } from "./upload_limits.ts";
 
@@ -46,7 +47,11 @@ interface Slot {
   status: FunctionStatus;
   runner: FunctionRunner | null;
   lastError: string | null;
+  supervisor: FunctionSupervisor;
 }
+
+/** Who starts a function: a user (errors are thrown back) or the restart policy. */
+type StartMode = "user" | "policy";
 
 /** Implements every control operation of the gRPC API. */
 export class Engine implements FunctionControl {
@@ -70,9 +75,14 @@ export class Engine implements FunctionControl {
         slot.status = "STOPPED";
         continue;
       }
-      await this.#locked(record.name, () => this.#start(record.name)).catch(
-        () => {}, // #start recorded the failure on the function
-      );
+      // A failing start (Kafka not up yet, say) goes through the policy.
+      await this.#locked(record.name, () => this.#start(record.name, "policy"))
+        .catch((error) =>
+          this.#options.logger.log("error", "cannot recover function", {
+            function: record.name,
+            error: messageOf(error),
+          })
+        );
     }
   }
 
@@ -99,14 +109,10 @@ export class Engine implements FunctionControl {
         configYaml: input.configYaml,
         modules: input.modules,
       });
-      this.#slots.set(config.name, {
-        status: "CREATED",
-        runner: null,
-        lastError: null,
-      });
+      this.#slots.set(config.name, this.#newSlot(config.name, null));
       this.#event("function created", config.name);
       try {
-        await this.#start(config.name);
+        await this.#start(config.name, "user");
       } catch (error) {
         // Broken Python is the uploader's mistake: unregister, so fixing the
         // code and creating again needs no drop.
@@ -135,7 +141,12 @@ export class Engine implements FunctionControl {
       const slot = this.#slot(name, null);
       if (slot.status === "RUNNING") return;
       await this.#registry.update(name, { desiredState: "RUNNING" });
-      await this.#start(name);
+      // A user start skips a pending backoff and begins a fresh policy.
+      slot.supervisor.cancel();
+      if (slot.status === "RESTARTING") {
+        slot.status = transition(slot.status, "STOPPED");
+      }
+      await this.#start(name, "user");
     });
   }
 
@@ -170,6 +181,8 @@ export class Engine implements FunctionControl {
           taskType: record.taskType,
           status: slot.status,
           lastError: slot.lastError ?? undefined,
+          errorCount: slot.supervisor.errorCount,
+          restartCount: slot.supervisor.restartCount,
         };
       });
   }
@@ -183,14 +196,21 @@ export class Engine implements FunctionControl {
     );
   }
 
-  async #start(name: string): Promise<void> {
+  /**
+   * Starts a function's runner. A user start throws its failure (and the
+   * function is FAILED); a policy start hands it to the restart policy.
+   */
+  async #start(name: string, mode: StartMode): Promise<void> {
     const slot = this.#slot(name, null);
     if (slot.status === "RUNNING" || slot.status === "STARTING") return;
-    const restarting = slot.status === "FAILED";
+    const restarting = slot.status === "FAILED" ||
+      slot.status === "RESTARTING";
     slot.status = transition(slot.status, "STARTING");
     try {
       const definition = await this.#registry.load(name);
       const config = parseTaskConfig(definition.configYaml);
+      if (mode === "user") slot.supervisor.reset(config.supervision);
+      else slot.supervisor.ensure(config.supervision);
       slot.runner = await FunctionRunner.start({
         config,
         className: definition.record.className,
@@ -205,19 +225,36 @@ export class Engine implements FunctionControl {
       const metrics = this.#options.metrics ?? noMetrics;
       if (restarting) metrics.functionRestarted(name);
       metrics.functionStarted(name, () => slot.runner?.consumerLag() ?? []);
+      this.#event("function started", name);
+      // After a restart the error that caused it stays readable.
+      if (mode === "policy") return;
       slot.lastError = null;
       await this.#registry.update(name, { lastError: null });
-      this.#event("function started", name);
     } catch (error) {
+      if (mode === "policy") return this.#failed(name, slot, error);
       await this.#markFailed(name, slot, error);
       throw error;
     }
   }
 
+  /** A scheduled restart is due: start again unless stopped meanwhile. */
+  #restart(name: string, slot: Slot): Promise<void> {
+    return this.#locked(name, async () => {
+      if (this.#slots.get(name) !== slot || slot.status !== "RESTARTING") {
+        return;
+      }
+      await this.#start(name, "policy");
+    });
+  }
+
   async #stop(name: string): Promise<void> {
     const slot = this.#slots.get(name);
     if (slot === undefined || slot.status === "STOPPED") return;
-    if (slot.status === "CREATED" || slot.status === "FAILED") {
+    slot.supervisor.cancel();
+    if (
+      slot.status === "CREATED" || slot.status === "FAILED" ||
+      slot.status === "RESTARTING"
+    ) {
       slot.status = transition(slot.status, "STOPPED");
       return;
     }
@@ -230,16 +267,28 @@ export class Engine implements FunctionControl {
   }
 
   async #remove(name: string): Promise<void> {
+    this.#slots.get(name)?.supervisor.cancel();
     await this.#options.state.dropFunction(name);
     await this.#registry.delete(name);
     this.#slots.delete(name);
     (this.#options.metrics ?? noMetrics).forgetFunction(name);
   }
 
+  /** The runner failed while running (it has released everything). */
   #fail(name: string, slot: Slot, error: unknown): void {
     if (this.#slots.get(name) !== slot || slot.status !== "RUNNING") return;
     slot.runner = null;
-    this.#markFailed(name, slot, error).catch(() => {});
+    this.#failed(name, slot, error).catch(() => {});
+  }
+
+  /** Applies the restart policy: RESTARTING with a scheduled restart, or FAILED. */
+  async #failed(name: string, slot: Slot, error: unknown): Promise<void> {
+    const outcome = slot.supervisor.failed(error);
+    slot.status = transition(slot.status, outcome.status);
+    slot.lastError = outcome.lastError;
+    await this.#registry.update(name, { lastError: slot.lastError }).catch(
+      () => {},
+    );
   }
 
   async #markFailed(name: string, slot: Slot, error: unknown): Promise<void> {
@@ -262,9 +311,24 @@ export class Engine implements FunctionControl {
   #slot(name: string, lastError: string | null): Slot {
     let slot = this.#slots.get(name);
     if (slot === undefined) {
-      slot = { status: "CREATED", runner: null, lastError };
+      slot = this.#newSlot(name, lastError);
       this.#slots.set(name, slot);
     }
+    return slot;
+  }
+
+  #newSlot(name: string, lastError: string | null): Slot {
+    const slot: Slot = {
+      status: "CREATED",
+      runner: null,
+      lastError,
+      supervisor: new FunctionSupervisor({
+        functionName: name,
+        logger: this.#options.logger,
+        metrics: this.#options.metrics ?? noMetrics,
+        restart: () => this.#restart(name, slot).catch(() => {}),
+      }),
+    };
     return slot;
   }
 

@@ -1,30 +1,41 @@
 /**
- * Runs one started function: reads its inputs, hands records to its isolate
- * in batches, writes what it emits, and commits state with input positions.
+ * Runs one started function: reads its inputs, hands records and watermarks
+ * to its isolate in stream order, writes what it emits, commits state with
+ * input positions, and checks its heartbeat between batches. Any failure
+ * stops the runner and is reported once through `onFailure`.
  * @module
  */
 import {
   type InputRecord,
   type Logger,
   messageOf,
-  type OutputRecord,
   type PythonModule,
   type SourcePosition,
   type StateBackend,
+  type StateMutation,
   type TaskConfig,
 } from "../core/mod.ts";
+import type { SinkWriter } from "../connectors/mod.ts";
 import {
-  openSink,
-  openSource,
-  type SinkWriter,
-  type SourceReader,
-} from "../connectors/mod.ts";
-import { FunctionIsolate, type PyodideSnapshot } from "../isolate/mod.ts";
+  type BatchResult,
+  FunctionIsolate,
+  type PyodideSnapshot,
+} from "../isolate/mod.ts";
 import {
   type FunctionMetrics,
   type LagSample,
   noMetrics,
 } from "../metrics/mod.ts";
+import { BatchPlanner, type BatchStep } from "./batch_steps.ts";
+import { checkHeartbeat, HeartbeatSchedule } from "./heartbeat.ts";
+import { operatorLog } from "./operator_log.ts";
+import {
+  closeAll,
+  openConnectors,
+  type RunnerInput,
+  sendByChannel,
+} from "./runner_io.ts";
+import { WatermarkTracker } from "./watermarks.ts";
 
 /** What a runner needs to start. */
 export interface RunnerOptions {
@@ -67,11 +78,12 @@ function positionKey(topic: string, partition: number): string {
 export class FunctionRunner {
   readonly #options: RunnerOptions;
   readonly #isolate: FunctionIsolate;
-  readonly #sources: SourceReader[];
+  readonly #inputs: RunnerInput[];
   readonly #sinks: SinkWriter[];
-  /** The topic each source reads, by index. */
-  readonly #topics: string[];
   readonly #positions: Map<string, SourcePosition>;
+  readonly #tracker: WatermarkTracker;
+  readonly #planner: BatchPlanner;
+  readonly #heartbeat: HeartbeatSchedule;
   readonly #abort = new AbortController();
   #loop: Promise<void> = Promise.resolve();
   #closed = false;
@@ -80,20 +92,27 @@ export class FunctionRunner {
     options: RunnerOptions,
     parts: {
       isolate: FunctionIsolate;
-      sources: SourceReader[];
+      inputs: RunnerInput[];
       sinks: SinkWriter[];
       positions: SourcePosition[];
     },
   ) {
+    const { watermarks, supervision, inputGroups } = options.config;
     this.#options = options;
     this.#isolate = parts.isolate;
-    this.#sources = parts.sources;
+    this.#inputs = parts.inputs;
     this.#sinks = parts.sinks;
-    this.#topics = options.config.inputGroups.flatMap((g) =>
-      g.inputs.map((i) => i.topic)
-    );
     this.#positions = new Map(
       parts.positions.map((p) => [positionKey(p.topic, p.partition), p]),
+    );
+    this.#tracker = new WatermarkTracker(watermarks);
+    this.#planner = new BatchPlanner(this.#tracker, {
+      groupCount: inputGroups.length,
+      intervalMs: watermarks.intervalMs,
+    });
+    this.#heartbeat = new HeartbeatSchedule(
+      supervision.heartbeatIntervalMs,
+      Date.now(),
     );
   }
 
@@ -111,46 +130,27 @@ export class FunctionRunner {
       outputCount: config.outputs.length,
       state: options.state,
       snapshot: options.snapshot,
-      onLog: (line) =>
-        options.logger.log("info", line, { function: config.name }),
+      callTimeoutMs: config.supervision.callTimeoutMs,
+      onLog: operatorLog(options.logger, config.name),
     });
-    const sinks: SinkWriter[] = [];
-    const sources: SourceReader[] = [];
-    // Client library lines go through the server log (and its format).
-    const logger = (level: "error" | "warn", message: string) =>
-      options.logger.log(level, message, {
-        function: config.name,
-        component: "kafka",
-      });
     try {
-      for (const output of config.outputs) {
-        sinks.push(
-          await openSink(output, { clientId: `fs-${config.name}`, logger }),
-        );
-      }
       const positions = await options.state.positions(config.name);
-      for (const [sourceId, group] of config.inputGroups.entries()) {
-        for (const input of group.inputs) {
-          const source = openSource(input, {
-            sourceId,
-            clientId: `fs-${config.name}`,
-            logger,
-          });
-          sources.push(source);
-          await source.start(positions.filter((p) => p.topic === input.topic));
-        }
-      }
+      // Client library lines go through the server log (and its format).
+      const logger = (level: "error" | "warn", message: string) =>
+        options.logger.log(level, message, {
+          function: config.name,
+          component: "kafka",
+        });
+      const connectors = await openConnectors(config, { positions, logger });
       const runner = new FunctionRunner(options, {
         isolate,
-        sources,
-        sinks,
+        ...connectors,
         positions,
       });
       runner.#loop = runner.#run();
       return runner;
     } catch (error) {
       isolate.terminate();
-      await closeAll([...sources, ...sinks]);
       throw error;
     }
   }
@@ -163,12 +163,7 @@ export class FunctionRunner {
     await this.#loop;
     try {
       // What close(ctx) emits or writes is kept like any batch's results.
-      const result = await this.#isolate.close();
-      await this.#send(result.outputs);
-      await this.#options.state.commit(this.#options.config.name, {
-        mutations: result.mutations,
-        positions: [...this.#positions.values()],
-      });
+      await this.#commit(await this.#isolate.close(), []);
     } catch (error) {
       this.#options.logger.log(
         "warn",
@@ -176,7 +171,7 @@ export class FunctionRunner {
         { function: this.#options.config.name },
       );
     }
-    await closeAll([...this.#sources, ...this.#sinks]);
+    await this.#release();
   }
 
   async #run(): Promise<void> {
@@ -184,13 +179,14 @@ export class FunctionRunner {
     try {
       while (!signal.aborted) {
         const records = await this.#poll(signal);
-        if (records.length > 0) await this.#processBatch(records);
+        await this.#processBatch(records);
+        await this.#heartbeatIfDue();
       }
     } catch (error) {
       if (this.#closed) return;
       this.#closed = true;
       this.#isolate.terminate();
-      await closeAll([...this.#sources, ...this.#sinks]);
+      await this.#release();
       this.#options.onFailure(error);
     }
   }
@@ -199,10 +195,10 @@ export class FunctionRunner {
     const maxRecords = this.#options.maxBatchRecords ?? 1000;
     const perSource = Math.max(
       1,
-      Math.floor(maxRecords / this.#sources.length),
+      Math.floor(maxRecords / this.#inputs.length),
     );
     const batches = await Promise.all(
-      this.#sources.map((source) =>
+      this.#inputs.map(({ source }) =>
         source.poll({
           maxRecords: perSource,
           maxWaitMs: this.#options.pollWaitMs ?? 50,
@@ -215,7 +211,7 @@ export class FunctionRunner {
 
   /** Records between the committed position and the last fetched end, per input partition. */
   consumerLag(): LagSample[] {
-    return this.#sources.flatMap((source) =>
+    return this.#inputs.flatMap(({ source }) =>
       (source.highWatermarks?.() ?? []).flatMap((end) => {
         const at = this.#positions.get(positionKey(end.topic, end.partition));
         if (at === undefined) return [];
@@ -229,53 +225,76 @@ export class FunctionRunner {
     );
   }
 
+  /** Runs the steps of one batch (possibly empty: idle inputs still move event time). */
   async #processBatch(records: InputRecord[]): Promise<void> {
+    const now = Date.now();
+    for (const { source, sourceId, topic } of this.#inputs) {
+      const partitions = source.assignedPartitions?.();
+      if (partitions) {
+        this.#tracker.assign({ sourceId, topic, partitions }, now);
+      }
+    }
     const started = performance.now();
-    const { outputs, mutations } = await this.#isolate.process(records);
-    await this.#send(outputs);
-    for (const record of records) {
+    let recordsOut = 0;
+    const mutations: StateMutation[] = [];
+    for (const step of this.#planner.plan(records, now)) {
+      const result = await this.#call(step);
+      await this.#commit(result, step.read);
+      recordsOut += result.outputs.length;
+      mutations.push(...result.mutations);
+    }
+    if (records.length === 0 && recordsOut === 0) return;
+    (this.#options.metrics ?? noMetrics).batchProcessed(
+      this.#options.config.name,
+      {
+        recordsIn: records.length,
+        recordsOut,
+        seconds: (performance.now() - started) / 1000,
+        mutations,
+      },
+    );
+    if (records.length === 0) return;
+    // The group offsets are for lag tooling only: resumption uses the
+    // positions committed with state, so a failure here loses nothing.
+    const positions = [...this.#positions.values()];
+    for (const { source, topic } of this.#inputs) {
+      source.commit(positions.filter((p) => p.topic === topic)).catch(() => {});
+    }
+  }
+
+  #call(step: BatchStep): Promise<BatchResult> {
+    return step.kind === "process"
+      ? this.#isolate.process(step.records)
+      : this.#isolate.processWatermark(step.sourceId, step.watermark);
+  }
+
+  /** Sends what a call emitted, then commits its state with the positions of what it read. */
+  async #commit(result: BatchResult, read: InputRecord[]): Promise<void> {
+    await sendByChannel(this.#sinks, result.outputs);
+    for (const record of read) {
       this.#positions.set(positionKey(record.topic, record.partition), {
         topic: record.topic,
         partition: record.partition,
         nextOffset: record.offset + 1n,
       });
     }
-    const positions = [...this.#positions.values()];
+    if (result.mutations.length === 0 && read.length === 0) return;
     await this.#options.state.commit(this.#options.config.name, {
-      mutations,
-      positions,
+      mutations: result.mutations,
+      positions: [...this.#positions.values()],
     });
-    (this.#options.metrics ?? noMetrics).batchProcessed(
-      this.#options.config.name,
-      {
-        recordsIn: records.length,
-        recordsOut: outputs.length,
-        seconds: (performance.now() - started) / 1000,
-        mutations,
-      },
-    );
-    // The group offsets are for lag tooling only: resumption uses the
-    // positions committed with state above, so a failure here loses nothing.
-    for (const [i, source] of this.#sources.entries()) {
-      const topic = this.#topics[i];
-      source.commit(positions.filter((p) => p.topic === topic)).catch(() => {});
-    }
   }
 
-  async #send(outputs: OutputRecord[]): Promise<void> {
-    if (outputs.length === 0) return;
-    const byChannel = new Map<number, OutputRecord[]>();
-    for (const output of outputs) {
-      const list = byChannel.get(output.channel) ?? [];
-      list.push(output);
-      byChannel.set(output.channel, list);
-    }
-    await Promise.all(
-      [...byChannel].map(([channel, list]) => this.#sinks[channel].send(list)),
-    );
+  async #heartbeatIfDue(): Promise<void> {
+    if (!this.#heartbeat.due(Date.now())) return;
+    await checkHeartbeat(this.#isolate, {
+      functionName: this.#options.config.name,
+      timeoutMs: this.#options.config.supervision.heartbeatTimeoutMs,
+    });
+    this.#heartbeat.done(Date.now());
   }
-}
 
-async function closeAll(parts: { close(): Promise<void> }[]): Promise<void> {
-  await Promise.all(parts.map((part) => part.close().catch(() => {})));
+  async #release(): Promise<void> {
+    await closeAll([...this.#inputs.map((i) => i.source), ...this.#sinks]);
+  }
 }

@@ -10,11 +10,13 @@ export const TRANSITIONS: Readonly<
   Record<FunctionStatus, readonly FunctionStatus[]>
 > = {
   CREATED: ["STARTING", "STOPPED"],
-  STARTING: ["RUNNING", "FAILED", "STOPPING"],
-  RUNNING: ["STOPPING", "FAILED"],
+  STARTING: ["RUNNING", "FAILED", "STOPPING", "RESTARTING"],
+  RUNNING: ["STOPPING", "FAILED", "RESTARTING"],
   STOPPING: ["STOPPED", "FAILED"],
   STOPPED: ["STARTING"],
   FAILED: ["STARTING", "STOPPED"],
+  // A restart starts again after its backoff, or gives up, or is stopped.
+  RESTARTING: ["STARTING", "FAILED", "STOPPED"],
 };
 
 /**

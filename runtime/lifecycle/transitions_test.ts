@@ -27,3 +27,12 @@ Deno.test("TRANSITIONS lets every status be left", () => {
     assert.ok(targets.length > 0, `${from} is a dead end`);
   }
 });
+
+Deno.test("transition() lets a failed run restart, give up or be stopped", () => {
+  let status = transition("RUNNING", "RESTARTING");
+  status = transition(status, "STARTING");
+  status = transition(status, "RESTARTING");
+  assert.equal(transition(status, "FAILED"), "FAILED");
+  assert.equal(transition("RESTARTING", "STOPPED"), "STOPPED");
+  assert.throws(() => transition("RESTARTING", "RUNNING"), FsError);
+});
