@@ -103,6 +103,9 @@ export interface FunctionStreamHandlers
 
 type Lifecycle = "start" | "stop" | "drop";
 
+/** Longest function name a task config accepts (runtime/core/task_config.ts). */
+export const MAX_FUNCTION_NAME_LENGTH = 128;
+
 const LIFECYCLE_DONE: Record<Lifecycle, string> = {
   start: "started",
   stop: "stopped",
@@ -121,6 +124,14 @@ function requireName(value: string | undefined, action: Lifecycle): string {
       `Cannot ${action} function as function_name is empty: current value is ${
         JSON.stringify(value ?? "")
       }`,
+    );
+  }
+  // No function can have a longer name (task configs allow 1-128
+  // characters), and the registry's keys cannot hold arbitrary lengths.
+  if (name.length > MAX_FUNCTION_NAME_LENGTH) {
+    throw new FsError(
+      "BAD_REQUEST",
+      `Cannot ${action} function as function_name is longer than ${MAX_FUNCTION_NAME_LENGTH} characters, the limit for function names: current length is ${name.length}`,
     );
   }
   return name;

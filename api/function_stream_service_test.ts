@@ -330,3 +330,30 @@ Deno.test("CreatePythonFunction falls back to init_config class_name only when c
     "MyProcessor",
   );
 });
+
+Deno.test("start, stop and drop answer 400 for names longer than any function can have, without asking the engine", async () => {
+  const { control, service } = setup();
+  let asked = 0;
+  control.startFunction = control.stopFunction = control.dropFunction = () => {
+    asked++;
+    return Promise.resolve();
+  };
+  const long = "x".repeat(129);
+  for (
+    const reply of [
+      await call(service.StartFunction, { function_name: long }),
+      await call(service.StopFunction, { function_name: long }),
+      await call(service.DropFunction, { function_name: long }),
+      await call(service.ExecuteSql, { sql: `DROP FUNCTION ${long}` }),
+    ]
+  ) {
+    assert.equal(reply.status_code, 400);
+    assert.match(
+      reply.message,
+      /function_name is longer than 128 characters, the limit for function names: current length is 129/,
+    );
+  }
+  assert.equal(asked, 0);
+  await call(service.StopFunction, { function_name: "x".repeat(128) });
+  assert.equal(asked, 1);
+});

@@ -48,6 +48,7 @@ export {
   createFunctionStreamService,
   type FunctionStreamHandlers,
   type FunctionStreamServiceOptions,
+  MAX_FUNCTION_NAME_LENGTH,
 } from "./function_stream_service.ts";
 export {
   buildGrpcServer,

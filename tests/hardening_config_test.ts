@@ -335,3 +335,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "an upload whose module shadows a runtime module (fs_api, js, pyodide, ...) is refused with 400 and leaves no function behind",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dataDir = await Deno.makeTempDir({ prefix: "fs-hardening-config-" });
+    const server = await spawnServer({ dataDir });
+    const client = new RpcClient(server.port, {});
+    try {
+      for (const reserved of ["fs_api", "fs_runtime", "pyodide", "js"]) {
+        const name = `shadow-${reserved.replace("_", "-")}`;
+        const reply = await client.call("CreatePythonFunction", {
+          class_name: "Job",
+          modules: [
+            { module_name: reserved, module_bytes: MODULE.module_bytes },
+            MODULE,
+          ],
+          config_content: stringify({ ...BASE, name }),
+        });
+        assert.equal(reply.status_code, 400, reply.message);
+        assert.match(reply.message, /shadow/);
+      }
+      assert.deepEqual(
+        (await client.list()).map((f) => `${f.name} ${f.status}`),
+        [],
+        "a refused upload stayed registered",
+      );
+    } finally {
+      client.close();
+      assert.equal(await server.stop(), 0, server.output());
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
