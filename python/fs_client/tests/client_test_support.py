@@ -33,6 +33,8 @@ class FakeState:
     replies: dict[str, Reply] = field(default_factory=dict)
     aborts: dict[str, tuple[grpc.StatusCode, str]] = field(default_factory=dict)
     functions: list[tuple[str, str, str]] = field(default_factory=list)
+    sql_data: bytes | None = None
+    """The ``data`` field of ExecuteSql replies (absent when None)."""
     hold: threading.Event | None = None
     """When set to an Event, every handler waits (at most 5 s) until it is set."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,7 +65,10 @@ class FakeService(pb_grpc.FunctionStreamServiceServicer):
         return pb.Response(status_code=code, message=message)
 
     def ExecuteSql(self, request, context):  # noqa: N802
-        return self._response("ExecuteSql", request, context)
+        reply = self._response("ExecuteSql", request, context)
+        if self.state.sql_data is not None:
+            reply.data = self.state.sql_data
+        return reply
 
     def CreateFunction(self, request, context):  # noqa: N802
         return self._response("CreateFunction", request, context, 201)

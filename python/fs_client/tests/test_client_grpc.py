@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import socket
 import subprocess
 import sys
@@ -255,3 +256,18 @@ def test_seed_script_run_as_main_uploads_only_its_sandbox_view(fake_server: Fake
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.strip() == "FSProcessorDriver"
     assert len(state.calls) == 3
+
+
+def test_get_function_status_reads_the_last_error_from_show_functions_rows(fake_server: FakeServer) -> None:
+    rows = [
+        {"name": "etl-2", "task_type": "python", "status": "RUNNING"},
+        {"name": "etl", "task_type": "python", "status": "FAILED", "last_error": "ValueError: boom"},
+    ]
+    fake_server.state.sql_data = json.dumps(rows).encode()
+    with client_for(fake_server) as client:
+        status = client.get_function_status("etl")
+        assert (status.status, status.last_error) == ("FAILED", "ValueError: boom")
+        assert client.get_function_status("etl-2").last_error is None
+        with pytest.raises(NotFoundError):
+            client.get_function_status("missing")
+    assert fake_server.state.requests("ExecuteSql")[0].sql == "SHOW FUNCTIONS"

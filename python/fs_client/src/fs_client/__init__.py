@@ -25,9 +25,10 @@ from .exceptions import (
     ResourceExhaustedError,
     ServerError,
 )
-from .models import FunctionInfo, ShowFunctionsResult
+from .models import FunctionInfo, FunctionStatus, ShowFunctionsResult
 
 __all__ = [
+    "FunctionStatus",
     "__version__",
     "AuthenticationError",
     "BadRequestError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,8 +14,8 @@ import grpc
 from ._proto import function_stream_pb2 as pb
 from ._proto import function_stream_pb2_grpc as pb_grpc
 from .config import WasmTaskConfig
-from .exceptions import ClientError, InvalidArgumentError, error_from_grpc, error_from_status
-from .models import FunctionInfo, ShowFunctionsResult
+from .exceptions import ClientError, InvalidArgumentError, NotFoundError, error_from_grpc, error_from_status
+from .models import FunctionInfo, FunctionStatus, ShowFunctionsResult
 from .packaging import collect_modules
 
 __all__ = ["FsClient"]
@@ -200,6 +201,23 @@ class FsClient:
         """Runs one SQL statement on the server and returns its reply message."""
         reply = self._call("ExecuteSql", self._stub.ExecuteSql, pb.SqlRequest(sql=sql), timeout)
         return str(reply.message)
+
+    def get_function_status(self, name: str, timeout: float | None = None) -> FunctionStatus:
+        """Returns one function's status and last error.
+
+        Raises NotFoundError when no function has that name.
+        """
+        reply = self._call("ExecuteSql", self._stub.ExecuteSql, pb.SqlRequest(sql="SHOW FUNCTIONS"), timeout)
+        rows = json.loads(bytes(reply.data).decode("utf-8")) if reply.HasField("data") else []
+        for row in rows:
+            if row.get("name") == name:
+                return FunctionStatus(
+                    name=row["name"],
+                    task_type=row.get("task_type", ""),
+                    status=row.get("status", ""),
+                    last_error=row.get("last_error"),
+                )
+        raise NotFoundError(f"Function '{name}' does not exist", 404, None)
 
     # Plumbing.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["FunctionInfo", "ShowFunctionsResult"]
+__all__ = ["FunctionInfo", "FunctionStatus", "ShowFunctionsResult"]
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,17 @@ class ShowFunctionsResult:
     status_code: int
     message: str
     functions: list[FunctionInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FunctionStatus:
+    """One function's status with its last error, as returned by ``get_function_status``.
+
+    ``last_error`` is None when the function has not failed since it last
+    started; otherwise it starts with a one-line summary, then the traceback.
+    """
+
+    name: str
+    task_type: str
+    status: str
+    last_error: str | None = None
