@@ -97,6 +97,7 @@ class KvStore(_KvStoreApi):
         self._host = host
         self._limits = limits
         self._simple_fast = limits.simple_fast
+        self._complex_fast = limits.complex_fast
         self._max_value = limits.max_value
         self._page_size = page_size
         self._max_cached = max_cached
@@ -168,6 +169,17 @@ class KvStore(_KvStoreApi):
     # Complex keys.
     def get(self, key: ComplexKey) -> bytes | None:
         """Returns the value under a complex key, or None."""
+        if key.__class__ is ComplexKey:
+            # Hot path: a cached entry. Only checked bytes are ever cached, so
+            # a part of another type misses here and is refused below.
+            try:
+                cache = self._prefixes.get((key.key_group, key.key, key.namespace))
+                if cache is not None:
+                    value = cache.values.get(key.user_key, _MISSING)
+                    if value is not _MISSING:
+                        return value  # type: ignore[return-value]
+            except TypeError:
+                pass  # an unhashable part: _split names it
         prefix, user_key = _split(key)
         cache = self._prefixes.get(prefix)
         if cache is not None:
@@ -184,6 +196,20 @@ class KvStore(_KvStoreApi):
 
     def put(self, key: ComplexKey, value: bytes) -> None:
         """Stores ``value`` under a complex key."""
+        if key.__class__ is ComplexKey and value.__class__ is bytes and len(value) <= self._max_value:
+            # Hot path: overwriting a cached entry. Only checked keys that fit
+            # the limit are ever cached, so a hit needs no other check.
+            try:
+                prefix = (key.key_group, key.key, key.namespace)
+                user_key = key.user_key
+                cache = self._prefixes.get(prefix)
+                if cache is not None and user_key in cache.values:
+                    cache.values[user_key] = value
+                    cache.dirty[user_key] = None
+                    self._dirty_prefixes[prefix] = None
+                    return
+            except TypeError:
+                pass  # an unhashable part: _split names it
         prefix, user_key = _split(key)
         self._check_complex_key(prefix, user_key)
         if len(_require_bytes(value, "value")) > self._max_value:
