@@ -1,9 +1,17 @@
-"""Size limits of operator state, the same on the server and in ``fs_api.testing``.
+"""Size limits of operator state, as ``fs_api.testing`` applies them.
 
 A key's size is its length in bytes. For a ``ComplexKey`` it is the sum of the
-lengths of its four parts (``key_group + key + namespace + user_key``); the
-server's own framing of those parts is not counted. A value's size is its
-length in bytes; for ``merge`` it is the size of the value after appending.
+lengths of its four parts (``key_group + key + namespace + user_key``). A
+value's size is its length in bytes; for ``merge`` it is the size of the value
+after appending. Values: 16 MiB on the server too.
+
+The server stores a key inside a 2048-byte Deno KV key together with the
+function and store names, so its exact key budget is 2048 bytes minus 16
+(simple keys) or 22 (complex keys), minus the UTF-8 length of the function and
+store names, with every 0x00 byte counted twice. ``MAX_KEY_BYTES`` (2000) is
+guaranteed on the server for keys without 0x00 bytes when the function and
+store names together take at most 26 bytes; keep keys well below it (hash long
+identifiers) to be safe everywhere.
 
 Writing a key or value over its limit raises ``KvOtherError`` naming the limit:
 make the key shorter (for example hash a long identifier) or split the value
