@@ -1,0 +1,303 @@
+/**
+ * The seed's MetricProcessor through the real server (`main.ts`) and a real
+ * broker, each figure beside its baseline measured in the same run:
+ * - cold start: CreatePythonFunction sent until the function's first output
+ *   arrives here (its input already holds one record), p50/p95;
+ * - throughput Kafka to Kafka: a backlog of records read, processed,
+ *   written and committed, against native CPython on the same messages;
+ * - end-to-end latency p50/p99 at fixed input rates: producer here stamps
+ *   each record, the output with total k is record k (fresh state, value 1).
+ *
+ *   deno run -A scripts/bench/kafka_bench.ts [--quick]
+ * @module
+ */
+import { runCpythonBaseline } from "./_cpython.ts";
+import {
+  type Arrival,
+  BenchProducer,
+  benchTopic,
+  createTopics,
+  deleteTopics,
+  OutputWatcher,
+} from "./_kafka_kit.ts";
+import { metricMessages, metricProcessorSource } from "./_operator.ts";
+import { atLeast, atMost, BenchReport, isQuick } from "./_result.ts";
+import {
+  type BenchServer,
+  createMetricFunction,
+  startBenchServer,
+} from "./_server_kit.ts";
+import { nowMs, percentile, sleep, summarize } from "./_stats.ts";
+
+const quick = isQuick();
+const COLD_STARTS = quick ? 5 : 10;
+const N = quick ? 20_000 : 60_000;
+const RATES = [100, 1000, 5000];
+const RATE_SECONDS = quick ? 4 : 10;
+const report = new BenchReport("kafka_bench", { quick });
+const encoder = new TextEncoder();
+const topics: string[] = [];
+
+async function topic(prefix: string, partitions: number): Promise<string> {
+  const name = benchTopic(prefix);
+  await createTopics([{ topic: name, partitions }]);
+  topics.push(name);
+  return name;
+}
+
+/** Cold start: create to first output, one function at a time. */
+async function coldStart(server: BenchServer): Promise<void> {
+  const input = await topic("cold-in", COLD_STARTS);
+  const output = await topic("cold-out", 1);
+  const watcher = await OutputWatcher.open(output);
+  const producer = await BenchProducer.open();
+  const toFirst: number[] = [];
+  const toRunning: number[] = [];
+  for (let i = 0; i < COLD_STARTS; i++) {
+    await producer.send(input, [encoder.encode('{"value": 1}')], {
+      partition: i,
+    });
+    const name = `cold-${i}`;
+    const t0 = nowMs();
+    await createMetricFunction(server, {
+      name,
+      inputTopic: input,
+      partition: i,
+      outputTopic: output,
+    });
+    toRunning.push(nowMs() - t0);
+    const mine = () => watcher.arrivals.find((a) => a.metric === name);
+    if (!await watcher.waitUntil(() => mine() !== undefined, 60_000)) {
+      throw new Error(`Cannot measure cold start as ${name} emitted nothing`);
+    }
+    toFirst.push(mine()!.arrivedMs - t0);
+    await server.client.dropFunction(name);
+  }
+  await producer.close();
+  await watcher.close();
+  const first = summarize(toFirst);
+  const running = summarize(toRunning);
+  report.figure({
+    id: "coldstart.first_output_p50",
+    label: `cold start p50, create to first output (${COLD_STARTS} functions)`,
+    value: first.p50,
+    unit: "ms",
+    note: `create RPC returned (RUNNING) at p50 ${running.p50.toFixed(0)} ms`,
+  });
+  report.figure({
+    id: "coldstart.first_output_p95",
+    label: "cold start p95, create to first output",
+    value: first.p95,
+    unit: "ms",
+    note: `create RPC p95 ${running.p95.toFixed(0)} ms`,
+  });
+  report.target(
+    atMost(
+      "coldstart.p50",
+      "cold start p50 <= 250 ms (create to first output)",
+      {
+        value: first.p50,
+        limit: 250,
+        unit: "ms",
+      },
+    ),
+  );
+}
+
+const messages = metricMessages(N);
+
+/** Throughput: a backlog of N records through one function; msg/s. */
+async function throughput(
+  server: BenchServer,
+  inputSettings: Record<string, string>,
+): Promise<{ rate: number; perSend: number }> {
+  const input = await topic("tput-in", 1);
+  const output = await topic("tput-out", 1);
+  const producer = await BenchProducer.open();
+  for (let i = 0; i < N; i += 5000) {
+    await producer.send(input, messages.values.slice(i, i + 5000));
+  }
+  await producer.close();
+  const watcher = await OutputWatcher.open(output);
+  await createMetricFunction(server, {
+    name: `tput-${Object.keys(inputSettings).length}`,
+    inputTopic: input,
+    partition: 0,
+    outputTopic: output,
+    inputSettings,
+  });
+  const all = () => watcher.arrivals.length >= N;
+  if (!await watcher.waitUntil(all, 300_000)) {
+    throw new Error(
+      `Cannot measure throughput as only ${watcher.arrivals.length} of ${N} outputs arrived`,
+    );
+  }
+  await watcher.close();
+  await server.client.dropFunction(`tput-${Object.keys(inputSettings).length}`);
+  const arrivals = watcher.arrivals;
+  const last = arrivals[arrivals.length - 1];
+  if (last.total !== messages.total || arrivals.length !== N) {
+    throw new Error(
+      `Cannot trust the Kafka run as its outputs are wrong: current last total is ${last.total} of ${arrivals.length} outputs, expected ${messages.total} of ${N}`,
+    );
+  }
+  // Rates from the server's produce timestamps, after its first batch
+  // (which also carries the start-up).
+  const first = arrivals[0].createdMs;
+  const after = arrivals.filter((a) => a.createdMs > first).length;
+  const rate = after / ((last.createdMs - first) / 1000);
+  const sends = new Set(arrivals.map((a) => a.createdMs)).size;
+  return { rate, perSend: N / sends };
+}
+
+/** Both throughput runs, then the CPython baseline on the same messages. */
+async function throughputs(server: BenchServer): Promise<void> {
+  const plain = await throughput(server, {});
+  const tuned = await throughput(server, { "fetch.max.wait.ms": "10" });
+  const cpython = await runCpythonBaseline(
+    await metricProcessorSource(),
+    messages.values,
+    { reps: 3, expectedTotal: messages.total },
+  );
+  const baseline = {
+    label: `${cpython.python}, dict context`,
+    value: cpython.dictMsgPerS,
+  };
+  report.figure({
+    id: "kafka.msg_per_s",
+    label: `MetricProcessor Kafka to Kafka through the server, ${N} records`,
+    value: plain.rate,
+    unit: "msg/s",
+    baseline,
+    note: `about ${plain.perSend.toFixed(0)} records per output timestamp (ms)`,
+  });
+  report.figure({
+    id: "kafka.msg_per_s_fetch_wait_10",
+    label: "same, input setting fetch.max.wait.ms: 10 (default 500)",
+    value: tuned.rate,
+    unit: "msg/s",
+    baseline,
+    note: `about ${tuned.perSend.toFixed(0)} records per output timestamp (ms)`,
+  });
+  report.target(
+    atLeast(
+      "throughput.kafka",
+      "Kafka to Kafka throughput >= 0.8x native CPython",
+      { value: plain.rate / cpython.dictMsgPerS, limit: 0.8, unit: "x" },
+    ),
+  );
+}
+
+/** Latency at a fixed rate into one fresh function. */
+async function latencyAt(
+  server: BenchServer,
+  rate: number,
+  io: { input: string; partition: number; output: string },
+): Promise<void> {
+  const name = `lat-${rate}`;
+  const watcher = await OutputWatcher.open(io.output);
+  await createMetricFunction(server, {
+    name,
+    inputTopic: io.input,
+    partition: io.partition,
+    outputTopic: io.output,
+  });
+  const producer = await BenchProducer.open();
+  const mine = (): Arrival[] =>
+    watcher.arrivals.filter((a) => a.metric === name);
+  // Warm up: the first records also pay for the first fetch.
+  const warm = 20;
+  await producer.send(
+    io.input,
+    Array.from({ length: warm }, () => encoder.encode('{"value": 1}')),
+    { partition: io.partition },
+  );
+  await watcher.waitUntil(() => mine().length >= warm, 30_000);
+  const sent: number[] = [];
+  const total = rate * RATE_SECONDS;
+  const start = nowMs();
+  const inFlight = new Set<Promise<void>>();
+  while (sent.length < total) {
+    const due = Math.min(total, Math.floor(((nowMs() - start) * rate) / 1000));
+    const values: Uint8Array[] = [];
+    while (sent.length < due) {
+      const ts = nowMs();
+      sent.push(ts);
+      values.push(encoder.encode(JSON.stringify({ value: 1, ts })));
+    }
+    if (values.length > 0) {
+      const p = producer.send(io.input, values, { partition: io.partition });
+      inFlight.add(p);
+      p.finally(() => inFlight.delete(p));
+    }
+    await sleep(Math.min(5, 1000 / rate));
+  }
+  const producedIn = (nowMs() - start) / 1000;
+  await Promise.all(inFlight);
+  await producer.close();
+  await watcher.waitUntil(() => mine().length >= warm + total, 120_000);
+  await watcher.close();
+  await server.client.dropFunction(name);
+  const latencies: number[] = [];
+  const serverSide: number[] = [];
+  for (const a of mine()) {
+    const k = a.total - warm - 1;
+    if (k < 0 || k >= total) continue;
+    latencies.push(a.arrivedMs - sent[k]);
+    serverSide.push(a.createdMs - sent[k]);
+  }
+  if (latencies.length < total) {
+    throw new Error(
+      `Cannot measure latency at ${rate} msg/s as only ${latencies.length} of ${total} outputs arrived`,
+    );
+  }
+  const s = summarize(latencies);
+  report.figure({
+    id: `latency.${rate}.p50`,
+    label: `end-to-end latency p50 at ${rate} msg/s`,
+    value: s.p50,
+    unit: "ms",
+    note: `achieved ${
+      (total / producedIn).toFixed(0)
+    } msg/s for ${RATE_SECONDS} s`,
+  });
+  report.figure({
+    id: `latency.${rate}.p99`,
+    label: `end-to-end latency p99 at ${rate} msg/s`,
+    value: s.p99,
+    unit: "ms",
+    note: `max ${s.max.toFixed(0)} ms; server produce time p50 ${
+      percentile(serverSide, 50).toFixed(0)
+    } / p99 ${percentile(serverSide, 99).toFixed(0)} ms after send`,
+  });
+}
+
+const server = await startBenchServer();
+try {
+  await coldStart(server);
+  await throughputs(server);
+  const input = await topic("lat-in", RATES.length);
+  const output = await topic("lat-out", 1);
+  for (const [i, rate] of RATES.entries()) {
+    await latencyAt(server, rate, { input, partition: i, output });
+  }
+  report.note(
+    "Every function is created over gRPC with enable_checkpoint: true and checkpoint_interval_seconds: 1, " +
+      "as the issue asks; the engine does not take checkpoints yet, so no checkpoint cost is in these figures.",
+  );
+  report.note(
+    "Inputs use a fixed partition (partition: N), which still joins a consumer group of its own; " +
+      "the broker runs on the same 2 cores as the server and this benchmark.",
+  );
+  report.note(
+    "Latency is measured here: send time stamped before the produce call, arrival when the output batch is fetched; " +
+      "the server produce time is the output record's Kafka timestamp (same clock, ms resolution).",
+  );
+} finally {
+  const code = await server.stop();
+  if (code !== 0) {
+    console.error(`server exited with ${code}:\n${server.output()}`);
+  }
+  await deleteTopics(topics);
+}
+await report.finish();

@@ -1,0 +1,246 @@
+/**
+ * Many functions in one real server (`main.ts`, real broker):
+ * - resident memory per idle function with 1, 10 and 50 functions: server
+ *   RSS (VmRSS) minus its RSS with no function, divided by N;
+ * - how many run at once: at 10, 25, 50 and 100 functions, every function
+ *   gets the same burst of records; total throughput, RSS, idle CPU, and
+ *   whether every function stayed RUNNING with the right totals.
+ *
+ *   deno run -A scripts/bench/scale_bench.ts [--quick]
+ * @module
+ */
+import {
+  BenchProducer,
+  benchTopic,
+  createTopics,
+  deleteTopics,
+  OutputWatcher,
+} from "./_kafka_kit.ts";
+import { atLeast, atMost, BenchReport, isQuick } from "./_result.ts";
+import {
+  type BenchServer,
+  createMetricFunction,
+  notRunning,
+  startBenchServer,
+} from "./_server_kit.ts";
+import { memAvailableBytes } from "./_proc.ts";
+import { fmt, mib, nowMs, sleep } from "./_stats.ts";
+
+const quick = isQuick();
+const MEMORY_STEPS = quick ? [1, 10] : [1, 10, 50];
+const SCALE_STEPS = quick ? [10, 25] : [10, 25, 50, 100];
+const STEPS = [...new Set([...MEMORY_STEPS, ...SCALE_STEPS])].sort((a, b) =>
+  a - b
+);
+const MAX = STEPS[STEPS.length - 1];
+const PER_FUNCTION = quick ? 600 : 1500; // below the source buffer (2000)
+const CREATE_CONCURRENCY = 4;
+const SETTLE_MS = 3000;
+const report = new BenchReport("scale_bench", { quick });
+const encoder = new TextEncoder();
+const message = encoder.encode('{"value": 1}');
+
+const names = (n: number) => Array.from({ length: n }, (_, i) => `scale-${i}`);
+
+/** Idle RSS and CPU share over SETTLE_MS. */
+async function idle(
+  server: BenchServer,
+): Promise<{ rss: number; cpu: number }> {
+  const cpu0 = server.cpu();
+  await sleep(SETTLE_MS);
+  return {
+    rss: server.rss(),
+    cpu: (server.cpu() - cpu0) / (SETTLE_MS / 1000),
+  };
+}
+
+async function rampTo(
+  server: BenchServer,
+  from: number,
+  to: number,
+  io: { input: string; output: string },
+): Promise<void> {
+  let next = from;
+  const worker = async () => {
+    while (next < to) {
+      const i = next++;
+      await createMetricFunction(server, {
+        name: `scale-${i}`,
+        inputTopic: io.input,
+        partition: i,
+        outputTopic: io.output,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, worker));
+}
+
+interface StepResult {
+  n: number;
+  msgPerS: number;
+  rss: number;
+  healthy: boolean;
+}
+
+const server = await startBenchServer();
+const input = benchTopic("scale-in");
+const output = benchTopic("scale-out");
+const steps: StepResult[] = [];
+let base = 0;
+try {
+  await createTopics([{ topic: input, partitions: MAX }, {
+    topic: output,
+    partitions: 1,
+  }]);
+  const watcher = await OutputWatcher.open(output);
+  const producer = await BenchProducer.open();
+  const zero = await idle(server);
+  base = zero.rss;
+  report.figure({
+    id: "server.rss_0",
+    label: "server RSS with 0 functions",
+    value: mib(base),
+    unit: "MiB",
+    note: `idle CPU ${(zero.cpu * 100).toFixed(0)}%`,
+  });
+  let running = 0;
+  const sentPer = new Map<string, number>();
+  for (const n of STEPS) {
+    // Leave the machine usable: stop when the next step would not fit.
+    const perFunction = running > 0
+      ? (server.rss() - base) / running
+      : 100 * 2 ** 20;
+    const need = (n - running) * perFunction * 1.3;
+    if (need > memAvailableBytes()) {
+      report.note(
+        `Stopped before ${n} functions: they would need about ${
+          fmt(mib(need))
+        } MiB, ` +
+          `${fmt(mib(memAvailableBytes()))} MiB are available.`,
+      );
+      break;
+    }
+    const t0 = nowMs();
+    await rampTo(server, running, n, { input, output });
+    const createMs = (nowMs() - t0) / (n - running);
+    running = n;
+    const quiet = await idle(server);
+    if (MEMORY_STEPS.includes(n)) {
+      report.figure({
+        id: `server.rss_per_idle.${n}`,
+        label: `RSS per idle function, ${n} function(s)`,
+        value: mib((quiet.rss - base) / n),
+        unit: "MiB",
+        baseline: { label: "server RSS with 0 functions", value: mib(base) },
+        note: `server RSS ${fmt(mib(quiet.rss))} MiB, idle CPU ${
+          (quiet.cpu * 100).toFixed(0)
+        }%, ${createMs.toFixed(0)} ms per create`,
+      });
+    }
+    if (!SCALE_STEPS.includes(n)) continue;
+    // The same burst into every function's partition.
+    const before = watcher.arrivals.length;
+    const start = nowMs();
+    const fns = names(n);
+    for (let i = 0; i < n; i += 10) {
+      await producer.sendMany(
+        input,
+        fns.slice(i, i + 10).map((_, j) => ({
+          partition: i + j,
+          values: Array.from({ length: PER_FUNCTION }, () => message),
+        })),
+      );
+    }
+    for (const name of fns) {
+      sentPer.set(name, (sentPer.get(name) ?? 0) + PER_FUNCTION);
+    }
+    const complete = () =>
+      fns.every((name) =>
+        (watcher.latest.get(name) ?? 0) >= sentPer.get(name)!
+      );
+    const finished = await watcher.waitUntil(complete, 240_000);
+    const wall = (nowMs() - start) / 1000;
+    const outputs = watcher.arrivals.length - before;
+    const failed = await notRunning(server);
+    const wrong = fns.filter((name) =>
+      watcher.latest.get(name) !== sentPer.get(name)
+    );
+    const healthy = finished && failed.length === 0 && wrong.length === 0;
+    const msgPerS = outputs / wall;
+    const rss = server.rss();
+    steps.push({ n, msgPerS, rss, healthy });
+    report.figure({
+      id: `scale.${n}.msg_per_s`,
+      label:
+        `${n} functions at once: total throughput (${PER_FUNCTION} records each)`,
+      value: msgPerS,
+      unit: "msg/s",
+      note: `${fmt(msgPerS / n)} msg/s per function; RSS ${
+        fmt(mib(rss))
+      } MiB; idle CPU before ${(quiet.cpu * 100).toFixed(0)}%; ${
+        healthy
+          ? "all RUNNING, totals right"
+          : `UNHEALTHY: ${failed.length} not running, ${wrong.length} wrong totals${
+            finished ? "" : ", timed out"
+          }`
+      }`,
+    });
+    if (!healthy) break;
+  }
+  await producer.close();
+  await watcher.close();
+} finally {
+  const code = await server.stop();
+  if (code !== 0) {
+    console.error(`server exited with ${code}:\n${server.output()}`);
+  }
+  await deleteTopics([input, output]);
+}
+
+// Degradation: the largest step that is healthy and keeps at least 80% of
+// the best total throughput seen up to it.
+let best = 0;
+let fine = 0;
+for (const step of steps) {
+  best = Math.max(best, step.msgPerS);
+  if (step.healthy && step.msgPerS >= 0.8 * best) fine = step.n;
+  else break;
+}
+report.figure({
+  id: "scale.max_functions",
+  label:
+    "functions at once before throughput drops below 80% of the best or a function fails",
+  value: fine,
+  unit: "functions",
+  note: `steps tried: ${steps.map((s) => s.n).join(", ")}`,
+});
+report.target(
+  atLeast("scale.functions", "100 functions running at once", {
+    value: fine,
+    limit: 100,
+    unit: "functions",
+  }),
+);
+const worst = report.result.figures
+  .filter((f) => f.id.startsWith("server.rss_per_idle."))
+  .reduce((m, f) => Math.max(m, f.value ?? 0), 0);
+report.target(
+  atMost(
+    "memory.per_idle",
+    "<= 64 MiB resident per idle function (worst of 1/10/50)",
+    {
+      value: worst || null,
+      limit: 64,
+      unit: "MiB",
+    },
+  ),
+);
+report.note(
+  "Each function reads its own partition of one input topic (fixed partition, own consumer group) and writes " +
+    "partition 0 of one output topic; throughput is records out / time from the first produce to the last output here.",
+);
+report.note(
+  "Functions are created 4 at a time over gRPC (enable_checkpoint: true, interval 1 s; checkpoints not implemented yet). " +
+    "Memory at a step is measured after a 3 s settle, before that step's burst; earlier functions have processed earlier bursts.",
+);
+await report.finish();
