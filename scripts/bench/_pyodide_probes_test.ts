@@ -1,18 +1,19 @@
 import assert from "node:assert/strict";
 import { pythonCommand } from "./_cpython.ts";
 import { metricProcessorSource } from "./_operator.ts";
-import { NOOP_CLASS, PROBE_CLASS, probeModule } from "./_pyodide_probes.ts";
+import {
+  ECHO_CLASS,
+  NOOP_CLASS,
+  PROBE_CLASS,
+  probeModule,
+  STATE_CLASS,
+} from "./_pyodide_probes.ts";
 
-Deno.test("probeModule() is valid Python defining both probes", async () => {
+Deno.test("probeModule() is valid Python defining every probe", async () => {
   const source = probeModule(await metricProcessorSource(), 3);
-  assert.match(
-    source,
-    new RegExp(`class ${PROBE_CLASS}\\(FSProcessorDriver\\)`),
-  );
-  assert.match(
-    source,
-    new RegExp(`class ${NOOP_CLASS}\\(FSProcessorDriver\\)`),
-  );
+  for (const name of [PROBE_CLASS, NOOP_CLASS, ECHO_CLASS, STATE_CLASS]) {
+    assert.match(source, new RegExp(`class ${name}\\(FSProcessorDriver\\)`));
+  }
   const out = await new Deno.Command(await pythonCommand(), {
     args: ["-c", "import ast, sys; ast.parse(sys.stdin.read())"],
     stdin: "piped",

@@ -1,15 +1,12 @@
 /**
- * The engine's data path without Kafka, in this process, each figure beside
- * its baseline measured in the same run:
- * - memory: RSS of this process with 1, 10 and 50 idle isolates, minus RSS
- *   with none, per isolate;
- * - start: `FunctionIsolate.start` p50/p95 (from the shared snapshot);
- * - throughput: the seed's MetricProcessor fed batches of 1000 records from
- *   memory, outputs collected, every batch committed to a MemoryStateBackend
- *   with its positions (what FunctionRunner does, minus Kafka), against the
- *   same class on native CPython with a dict-backed context on the same
- *   messages; plus the parts: the bare interpreter (same loop inside
- *   Pyodide) and the bridge alone (a no-op operator).
+ * The engine's data path without Kafka, in this process: the seed's
+ * MetricProcessor fed batches of 1000 records from memory, outputs
+ * collected, every batch committed to a MemoryStateBackend with its
+ * positions (what FunctionRunner does, minus Kafka), against the same class
+ * on native CPython with a dict-backed context on the same messages (passes
+ * alternate, so both see the same machine load). Then the parts: the bare
+ * interpreter (the same loop inside Pyodide on the dict context) and the
+ * bridge alone, with one output per record, and with the state get + put.
  *
  *   deno run -A scripts/bench/pipeline_bench.ts [--quick]
  * @module
@@ -24,17 +21,20 @@ import {
   metricProcessorSource,
   parseMetricOutput,
 } from "./_operator.ts";
-import { cpuSeconds, rssBytes } from "./_proc.ts";
-import { NOOP_CLASS, PROBE_CLASS, probeModule } from "./_pyodide_probes.ts";
+import {
+  ECHO_CLASS,
+  NOOP_CLASS,
+  PROBE_CLASS,
+  probeModule,
+  STATE_CLASS,
+} from "./_pyodide_probes.ts";
 import { atLeast, BenchReport, isQuick } from "./_result.ts";
-import { median, mib, sleep, summarize } from "./_stats.ts";
+import { median } from "./_stats.ts";
 
 const quick = isQuick();
 const N = quick ? 10_000 : 50_000;
 const REPS = 3;
 const BATCH = 1000;
-const STARTS = quick ? 5 : 10;
-const MEMORY_STEPS = quick ? [1, 10] : [1, 10, 50];
 const repo = new URL("../../", import.meta.url).pathname;
 const encoder = new TextEncoder();
 const report = new BenchReport("pipeline_bench", { quick });
@@ -73,94 +73,6 @@ function records(values: Uint8Array[], firstOffset: number): InputRecord[] {
     headers: [],
     timestamp: 0,
   }));
-}
-
-async function settledRss(): Promise<number> {
-  await sleep(1500);
-  return rssBytes("self");
-}
-
-// --- Memory: what an empty Web Worker costs, the floor of a worker per function.
-let bareWorkerMiB = 0;
-{
-  const url = URL.createObjectURL(
-    new Blob(["self.onmessage = () => self.postMessage(0);"], {
-      type: "application/javascript",
-    }),
-  );
-  const base = await settledRss();
-  const workers: Worker[] = [];
-  for (let i = 0; i < 10; i++) {
-    const worker = new Worker(url, { type: "module" });
-    await new Promise((resolve) => {
-      worker.onmessage = resolve;
-      worker.postMessage(0);
-    });
-    workers.push(worker);
-  }
-  bareWorkerMiB = mib((await settledRss() - base) / workers.length);
-  for (const worker of workers) worker.terminate();
-  URL.revokeObjectURL(url);
-}
-
-// --- Memory: idle isolates in this process (each has processed one record).
-{
-  const base = await settledRss();
-  const isolates: FunctionIsolate[] = [];
-  let previous = { n: 0, rss: base };
-  for (const n of MEMORY_STEPS) {
-    while (isolates.length < n) {
-      const isolate = await start(`mem-${isolates.length}`, METRIC_CLASS);
-      await isolate.process(records(messages.values.slice(0, 1), 0));
-      isolates.push(isolate);
-    }
-    const cpu0 = cpuSeconds("self");
-    const rss = await settledRss();
-    const idleCpu = (cpuSeconds("self") - cpu0) / 1.5;
-    const heap = isolates.reduce((s, i) => s + i.heapBytes, 0) / n;
-    report.figure({
-      id: `isolate.rss_per_idle.${n}`,
-      label: `RSS per idle isolate, ${n} isolate(s)`,
-      note: `Wasm heap ${mib(heap).toFixed(1)} MiB each, ${
-        mib((rss - previous.rss) / (n - previous.n)).toFixed(1)
-      } MiB each since ${previous.n}, idle CPU ${
-        (idleCpu * 100).toFixed(0)
-      }%, process RSS with 0 isolates ${mib(base).toFixed(0)} MiB`,
-      value: mib((rss - base) / n),
-      unit: "MiB",
-      baseline: {
-        label: "an empty Deno Web Worker",
-        value: bareWorkerMiB,
-      },
-    });
-    previous = { n, rss };
-  }
-  await Promise.all(isolates.map((i) => i.close()));
-}
-
-// --- Start: FunctionIsolate.start until init returned.
-{
-  const times: number[] = [];
-  for (let i = 0; i < STARTS; i++) {
-    const t = performance.now();
-    const isolate = await start(`start-${i}`, METRIC_CLASS);
-    times.push(performance.now() - t);
-    await isolate.close();
-  }
-  const s = summarize(times);
-  report.figure({
-    id: "isolate.start_p50",
-    label: `FunctionIsolate.start p50 over ${STARTS}`,
-    value: s.p50,
-    unit: "ms",
-    note: "worker spawn, snapshot restore, import, init(); no Kafka",
-  });
-  report.figure({
-    id: "isolate.start_p95",
-    label: `FunctionIsolate.start p95 over ${STARTS}`,
-    value: s.p95,
-    unit: "ms",
-  });
 }
 
 // --- Throughput: batches from memory, outputs collected, commit per batch.
@@ -297,30 +209,54 @@ messages.values.reduce((at, m, i) => {
       value: cpython.dictMsgPerS,
     },
   });
-  const noop = await start("noop", NOOP_CLASS);
-  const t = performance.now();
-  for (let i = 0; i < all.length; i += BATCH) {
-    await noop.process(all.slice(i, i + BATCH));
+  const perRecordUs = async (className: string): Promise<number> => {
+    const isolate = await start(className, className);
+    const t = performance.now();
+    for (let i = 0; i < all.length; i += BATCH) {
+      await isolate.process(all.slice(i, i + BATCH));
+    }
+    const us = ((performance.now() - t) * 1000) / all.length;
+    await isolate.close();
+    return us;
+  };
+  const noop = await perRecordUs(NOOP_CLASS);
+  const echo = await perRecordUs(ECHO_CLASS);
+  const stateOnly = await perRecordUs(STATE_CLASS);
+  const parts: [string, string, number][] = [
+    [
+      "noop",
+      "no-op operator (bridge only: pack, transfer, loop, unpack)",
+      noop,
+    ],
+    ["echo", "echo operator (bridge + one output per record)", echo],
+    [
+      "state",
+      "state-only operator (bridge + MetricProcessor's get + put)",
+      stateOnly,
+    ],
+  ];
+  for (const [id, label, us] of parts) {
+    report.figure({
+      id: `inmemory.parts.${id}_us`,
+      label: `parts: ${label}, batch ${BATCH}`,
+      value: us,
+      unit: "us/record",
+    });
   }
-  const noopRate = all.length / ((performance.now() - t) / 1000);
-  await noop.close();
-  const perBatch = (ms: number) => (ms / BATCH) * 1000;
-  report.figure({
-    id: "inmemory.noop_msg_per_s",
-    label:
-      `parts: no-op operator, batch ${BATCH} (bridge only: pack, transfer, loop, unpack)`,
-    value: noopRate,
-    unit: "msg/s",
-  });
+  const total = (main.processMs / BATCH) * 1000;
+  const loop = 1e6 / median(parsed.rates);
   report.note(
-    `Per batch of ${BATCH}: isolate.process ${main.processMs.toFixed(2)} ms, ` +
-      `MemoryStateBackend.commit ${main.commitMs.toFixed(2)} ms; per record ` +
+    `Per record in isolate.process(): ${
+      total.toFixed(2)
+    } us (batch ${BATCH}; the commit adds ` +
       `${
-        perBatch(main.processMs).toFixed(2)
-      } us in process(), of which the no-op bridge is ` +
-      `${(1e6 / noopRate).toFixed(2)} us, the bare Pyodide loop ${
-        (1e6 / median(parsed.rates)).toFixed(2)
-      } us; native CPython needs ${(1e6 / cpython.dictMsgPerS).toFixed(2)} us.`,
+        ((main.commitMs / BATCH) * 1000).toFixed(2)
+      } us). The operator's own Python on a dict ` +
+      `context takes ${loop.toFixed(2)} us inside Pyodide vs ${
+        (1e6 / cpython.dictMsgPerS).toFixed(2)
+      } us on native CPython; the bridge ${noop.toFixed(2)} us, an output ${
+        (echo - noop).toFixed(2)
+      } us more, the state get + put ${(stateOnly - noop).toFixed(2)} us more.`,
   );
 }
 
