@@ -314,6 +314,8 @@ export interface TaskYamlOptions {
   output: string;
   /** init_config entries. */
   initConfig?: Record<string, string>;
+  /** Extra top-level keys (e.g. `max_restarts`, `process_timeout_seconds`). */
+  extra?: Record<string, string | number>;
 }
 
 /** A task config as fs_client's WasmTaskConfig.to_yaml() writes it. */
@@ -325,6 +327,9 @@ export function taskYaml(options: TaskYamlOptions): string {
     "use_builtin_event_serialization: false",
     "enable_checkpoint: false",
     "checkpoint_interval_seconds: 1",
+    ...Object.entries(options.extra ?? {}).map(([k, v]) =>
+      `${k}: ${JSON.stringify(v)}`
+    ),
     init.length === 0 ? "init_config: {}" : "init_config:",
     ...init.map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`),
     "input-groups:",
