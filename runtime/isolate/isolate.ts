@@ -62,8 +62,19 @@ export class FunctionIsolate {
     this.functionName = options.functionName;
     this.#worker = worker;
     this.#options = options;
-    worker.onmessage = (event: MessageEvent<WorkerMessage>) =>
-      this.#onMessage(event.data);
+    // Operator code can post anything through `js.postMessage`: a message
+    // the host cannot handle ends this isolate, never the server.
+    worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+      try {
+        this.#onMessage(event.data);
+      } catch (error) {
+        this.#crash(
+          `The worker sent a malformed message: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+        );
+      }
+    };
     worker.addEventListener("error", (event) => {
       event.preventDefault();
       this.#crash(`Uncaught error in the worker: ${event.message}`);
@@ -277,6 +288,9 @@ export class FunctionIsolate {
   }
 
   #onMessage(message: WorkerMessage): void {
+    if (typeof message !== "object" || message === null) {
+      throw new TypeError(`expected an object: current value is ${message}`);
+    }
     switch (message.type) {
       case "done": {
         this.#heapBytes = message.heapBytes;
@@ -297,7 +311,13 @@ export class FunctionIsolate {
         return;
       }
       case "state":
-        void this.#serveState(message.id, message.request);
+        this.#serveState(message.id, message.request).catch((error) =>
+          this.#crash(
+            `The worker sent a malformed state request: ${
+              error instanceof Error ? error.message : String(error)
+            }`,
+          )
+        );
         return;
       case "log":
         this.#log(message.lines, message.dropped);

@@ -114,9 +114,13 @@ export class Engine implements FunctionControl {
       try {
         await this.#start(config.name, "user");
       } catch (error) {
-        // Broken Python is the uploader's mistake: unregister, so fixing the
-        // code and creating again needs no drop.
-        if (error instanceof FsError && error.code === "USER_CODE") {
+        // Broken Python or an upload the isolate refuses (e.g. a module
+        // named like a runtime package) is the uploader's mistake:
+        // unregister, so fixing it and creating again needs no drop.
+        if (
+          error instanceof FsError &&
+          (error.code === "USER_CODE" || error.code === "BAD_REQUEST")
+        ) {
           await this.#remove(config.name);
           throw new FsError(
             "BAD_REQUEST",
