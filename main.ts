@@ -112,7 +112,10 @@ async function main(args: string[]): Promise<void> {
     logger.log("info", "shutting down");
     health.close();
     await metricsServer?.close();
-    await server.close();
+    // The gRPC server is not shut down gracefully: Deno's node:http2 can
+    // abort the process (nghttp2 assertion in find_stream_on_goaway_func)
+    // when GOAWAY meets a closing client stream. Exiting closes the sockets;
+    // calls still open then fail with UNAVAILABLE, which clients retry.
     await engine.shutdown();
     kv.close();
     Deno.exit(0);
