@@ -69,10 +69,13 @@ export const KAFKA_DEFAULTS = {
   /** `max.partition.fetch.bytes`. */
   maxPartitionFetchBytes: 1024 * 1024,
   /**
-   * `fetch.max.wait.ms` (kafkajs: 5000). kafkajs also sleeps this long when
-   * every assigned partition is paused, so it bounds how long a resume takes.
+   * `fetch.max.wait.ms` (kafkajs: 5000, Java: 500). kafkajs also sleeps this
+   * long when every assigned partition is paused (our buffer is full), so it
+   * bounds how long a resume takes: at 500 ms it capped one function near
+   * 4k msg/s (scripts/bench/loop_profile_bench.ts); 100 ms trades a few idle
+   * fetches per second for that.
    */
-  fetchMaxWaitMs: 500,
+  fetchMaxWaitMs: 100,
 } as const;
 
 /** Options shared by every Kafka client the connectors create. */
