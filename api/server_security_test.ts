@@ -6,6 +6,7 @@ import { createFakeControl, taskYaml } from "./_fake_control.ts";
 import { createFunctionStreamService } from "./function_stream_service.ts";
 import { loadFunctionStreamProto } from "./proto.ts";
 import { type GrpcServerHandle, serveGrpc } from "./server.ts";
+import { makeCertificate } from "../tests/helpers/hardening.ts";
 
 const TOKEN = "unit-test-token-0123456789abcdef";
 
@@ -45,38 +46,6 @@ function call(
   });
 }
 
-/** A self-signed certificate for 127.0.0.1, made with openssl in a temp folder. */
-async function makeCertificate(): Promise<
-  { dir: string; cert: string; key: string }
-> {
-  const dir = await Deno.makeTempDir({ prefix: "fs-tls-unit-" });
-  const result = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      `${dir}/key.pem`,
-      "-out",
-      `${dir}/cert.pem`,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
-  return { dir, cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
-}
-
 async function withServer(
   options: Parameters<typeof serveGrpc>[1],
   test: (handle: GrpcServerHandle) => Promise<void>,
@@ -94,7 +63,7 @@ async function withServer(
 }
 
 Deno.test("serveGrpc() with tls and authToken answers 401 replies without the token and serves with it", async () => {
-  const { dir, cert, key } = await makeCertificate();
+  const { dir, certFile: cert, keyFile: key } = await makeCertificate();
   try {
     await withServer(
       { tls: { certFile: cert, keyFile: key }, authToken: TOKEN },
@@ -160,7 +129,7 @@ Deno.test("serveGrpc() with tls and authToken answers 401 replies without the to
 });
 
 Deno.test("serveGrpc() with tls serves only its own certificate", async () => {
-  const { dir, cert, key } = await makeCertificate();
+  const { dir, certFile: cert, keyFile: key } = await makeCertificate();
   try {
     await withServer({ tls: { certFile: cert, keyFile: key } }, async (h) => {
       const out = await new Deno.Command("openssl", {
