@@ -10,8 +10,8 @@ import {
   type FunctionControl,
   type FunctionInfo,
   type FunctionStatus,
+  globToRegExp,
   type Logger,
-  matchesGlob,
   messageOf,
   parseTaskConfig,
   type StateBackend,
@@ -176,8 +176,10 @@ export class Engine implements FunctionControl {
   /** Lists functions whose name matches a glob pattern, in name order. */
   async listFunctions(pattern?: string): Promise<FunctionInfo[]> {
     const records = await this.#registry.list();
+    // Compiled once for the whole list, not once per function.
+    const matcher = pattern ? globToRegExp(pattern) : null;
     return records
-      .filter((record) => matchesGlob(record.name, pattern))
+      .filter((record) => matcher === null || matcher.test(record.name))
       .map((record) => {
         const slot = this.#slot(record.name, record.lastError);
         return {
