@@ -7,6 +7,8 @@
 import { parse as parseYaml } from "yaml";
 import { FsError } from "./errors.ts";
 import {
+  type CheckpointSettings,
+  parseCheckpointSettings,
   parseSupervisionSettings,
   parseWatermarkSettings,
   type SupervisionSettings,
@@ -52,6 +54,8 @@ export interface TaskConfig {
   enableCheckpoint: boolean;
   /** Seconds between checkpoints; at least 1. */
   checkpointIntervalSeconds: number;
+  /** Checkpoint guarantee and retention: extension keys (see task_options.ts). */
+  checkpoints: CheckpointSettings;
   /** String-to-string settings passed to `init(ctx, config)`. */
   initConfig: Record<string, string>;
   /** Input groups; `source_id` in `process()` is the group's index. */
@@ -330,6 +334,14 @@ export function parseTaskConfig(yamlText: string): TaskConfig {
   rejectRepeatedTopics(inputGroups);
   const outputs = doc.outputs ?? [];
   if (!Array.isArray(outputs)) throw bad("outputs", "must be a list", outputs);
+  const parsedOutputs = outputs.map((output, i) =>
+    parseOutput(output, `outputs[${i}]`)
+  );
+  const enableCheckpoint = boolField(doc, "enable_checkpoint");
+  const checkpoints = parseCheckpointSettings(doc);
+  if (enableCheckpoint && checkpoints.guarantee === "exactly_once") {
+    rejectSeveralClusters(parsedOutputs);
+  }
   return {
     name,
     type,
@@ -337,12 +349,27 @@ export function parseTaskConfig(yamlText: string): TaskConfig {
       doc,
       "use_builtin_event_serialization",
     ),
-    enableCheckpoint: boolField(doc, "enable_checkpoint"),
+    enableCheckpoint,
     checkpointIntervalSeconds: interval,
+    checkpoints,
     initConfig: parseInitConfig(doc.init_config),
     inputGroups,
-    outputs: outputs.map((output, i) => parseOutput(output, `outputs[${i}]`)),
+    outputs: parsedOutputs,
     watermarks: parseWatermarkSettings(doc),
     supervision: parseSupervisionSettings(doc),
   };
+}
+
+/** One Kafka transaction spans one cluster, so exactly-once outputs must share it. */
+function rejectSeveralClusters(outputs: KafkaOutputConfig[]): void {
+  const clusters = new Set(
+    outputs.map((o) => [...o.bootstrapServers].sort().join(",")),
+  );
+  if (clusters.size > 1) {
+    throw bad(
+      "outputs",
+      "must all use the same bootstrap_servers when checkpoint_guarantee is exactly_once (one Kafka transaction spans one cluster)",
+      [...clusters],
+    );
+  }
 }

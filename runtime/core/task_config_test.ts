@@ -131,3 +131,27 @@ Deno.test("parseTaskConfig() rejects a topic read by two inputs", () => {
     /read by another input/,
   );
 });
+
+Deno.test("parseTaskConfig() refuses exactly-once checkpoints over outputs on two clusters", () => {
+  const doc = `name: f
+enable_checkpoint: true
+input-groups:
+- inputs:
+  - {bootstrap_servers: 'k:1', topic: t, group_id: g}
+outputs:
+- {bootstrap_servers: 'k:1', topic: a}
+- {bootstrap_servers: 'other:1', topic: b}
+`;
+  assert.throws(
+    () => parseTaskConfig(doc),
+    /'outputs'.*same bootstrap_servers/,
+  );
+  const atLeastOnce = parseTaskConfig(
+    doc + "checkpoint_guarantee: at_least_once\n",
+  );
+  assert.equal(atLeastOnce.outputs.length, 2);
+  assert.equal(
+    parseTaskConfig(doc.replace("enable_checkpoint: true", "")).outputs.length,
+    2,
+  );
+});

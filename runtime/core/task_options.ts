@@ -39,6 +39,23 @@ export interface SupervisionSettings {
   restartBackoffMs: number;
   /** `restart_backoff_max_seconds`: the longest wait before a restart. */
   restartBackoffMaxMs: number;
+  /**
+   * `memory_limit_mb`: most memory the function's isolate may use, in
+   * bytes; null = the server's default (`--function-memory-mb`).
+   */
+  memoryLimitBytes: number | null;
+}
+
+/** What a function's checkpoints guarantee and how many are kept (keys `checkpoint_*`). */
+export interface CheckpointSettings {
+  /**
+   * `checkpoint_guarantee`: "exactly_once" writes outputs in Kafka
+   * transactions committed with each checkpoint; "at_least_once" writes them
+   * at once (a crash replays what followed the last checkpoint).
+   */
+  guarantee: "exactly_once" | "at_least_once";
+  /** `checkpoints_retained`: how many complete checkpoints are kept (older ones are deleted). */
+  retained: number;
 }
 
 /** The defaults of every extension key. */
@@ -58,7 +75,20 @@ export const DEFAULT_SUPERVISION_SETTINGS: Readonly<SupervisionSettings> = {
   restartWindowMs: 300_000,
   restartBackoffMs: 1_000,
   restartBackoffMaxMs: 60_000,
+  memoryLimitBytes: null,
 };
+
+/** The defaults of the checkpoint keys. */
+export const DEFAULT_CHECKPOINT_SETTINGS: Readonly<CheckpointSettings> = {
+  guarantee: "exactly_once",
+  retained: 3,
+};
+
+/** Most checkpoints a function may keep. */
+export const MAX_CHECKPOINTS_RETAINED = 1000;
+
+/** Largest per-function memory limit, in MiB (a wasm32 heap cannot exceed 4 GiB). */
+export const MAX_MEMORY_LIMIT_MB = 4096;
 
 /** The top-level extension keys, for the config's known-field check. */
 export const TASK_OPTION_KEYS: readonly string[] = [
@@ -73,6 +103,9 @@ export const TASK_OPTION_KEYS: readonly string[] = [
   "restart_window_seconds",
   "restart_backoff_seconds",
   "restart_backoff_max_seconds",
+  "memory_limit_mb",
+  "checkpoint_guarantee",
+  "checkpoints_retained",
 ];
 
 /** Largest accepted value of any duration key: about 24 days, setTimeout's limit. */
@@ -193,7 +226,22 @@ export function parseSupervisionSettings(
       fallback: d.restartBackoffMaxMs,
       unit: "s",
     }),
+    memoryLimitBytes: null,
   };
+  const memoryMb = doc.memory_limit_mb;
+  if (memoryMb !== undefined && memoryMb !== null) {
+    if (
+      typeof memoryMb !== "number" || !Number.isInteger(memoryMb) ||
+      memoryMb < 64 || memoryMb > MAX_MEMORY_LIMIT_MB
+    ) {
+      throw bad(
+        "memory_limit_mb",
+        `must be an integer from 64 to ${MAX_MEMORY_LIMIT_MB}`,
+        memoryMb,
+      );
+    }
+    settings.memoryLimitBytes = memoryMb * 1024 * 1024;
+  }
   if (doc.restart_backoff_max_seconds == null) {
     settings.restartBackoffMaxMs = Math.max(
       settings.restartBackoffMaxMs,
@@ -207,4 +255,35 @@ export function parseSupervisionSettings(
     );
   }
   return settings;
+}
+
+/**
+ * Reads the `checkpoint_guarantee` and `checkpoints_retained` keys.
+ *
+ * @throws {FsError} BAD_REQUEST naming the key when a value is unknown or out of range.
+ */
+export function parseCheckpointSettings(
+  doc: Record<string, unknown>,
+): CheckpointSettings {
+  const d = DEFAULT_CHECKPOINT_SETTINGS;
+  const guarantee = doc.checkpoint_guarantee ?? d.guarantee;
+  if (guarantee !== "exactly_once" && guarantee !== "at_least_once") {
+    throw bad(
+      "checkpoint_guarantee",
+      "must be 'exactly_once' or 'at_least_once'",
+      guarantee,
+    );
+  }
+  const retained = doc.checkpoints_retained ?? d.retained;
+  if (
+    typeof retained !== "number" || !Number.isInteger(retained) ||
+    retained < 1 || retained > MAX_CHECKPOINTS_RETAINED
+  ) {
+    throw bad(
+      "checkpoints_retained",
+      `must be an integer from 1 to ${MAX_CHECKPOINTS_RETAINED}`,
+      retained,
+    );
+  }
+  return { guarantee, retained };
 }

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { FsError } from "./errors.ts";
 import { parseTaskConfig } from "./task_config.ts";
 import {
+  DEFAULT_CHECKPOINT_SETTINGS,
   DEFAULT_SUPERVISION_SETTINGS,
   DEFAULT_WATERMARK_SETTINGS,
+  parseCheckpointSettings,
   parseSupervisionSettings,
   parseWatermarkSettings,
 } from "./task_options.ts";
@@ -47,6 +49,7 @@ max_restarts: 0
 restart_window_seconds: 10
 restart_backoff_seconds: 0.1
 restart_backoff_max_seconds: 0.4
+memory_limit_mb: 256
 `,
   );
   assert.deepEqual(config.watermarks, {
@@ -63,7 +66,38 @@ restart_backoff_max_seconds: 0.4
     restartWindowMs: 10_000,
     restartBackoffMs: 100,
     restartBackoffMaxMs: 400,
+    memoryLimitBytes: 256 * 1024 * 1024,
   });
+});
+
+Deno.test("parseTaskConfig() reads the checkpoint keys, with exactly-once as the default", () => {
+  assert.deepEqual(
+    parseTaskConfig(BASE).checkpoints,
+    DEFAULT_CHECKPOINT_SETTINGS,
+  );
+  assert.equal(DEFAULT_CHECKPOINT_SETTINGS.guarantee, "exactly_once");
+  const config = parseTaskConfig(
+    BASE + "checkpoint_guarantee: at_least_once\ncheckpoints_retained: 7\n",
+  );
+  assert.deepEqual(config.checkpoints, {
+    guarantee: "at_least_once",
+    retained: 7,
+  });
+});
+
+Deno.test("parseCheckpointSettings() names the key of every bad value", () => {
+  assert.throws(
+    () => parseCheckpointSettings({ checkpoint_guarantee: "maybe" }),
+    /checkpoint_guarantee.*'at_least_once'/,
+  );
+  assert.throws(
+    () => parseCheckpointSettings({ checkpoints_retained: 0 }),
+    /checkpoints_retained.*from 1 to 1000/,
+  );
+  assert.throws(
+    () => parseCheckpointSettings({ checkpoints_retained: 2.5 }),
+    /checkpoints_retained/,
+  );
 });
 
 Deno.test("parseSupervisionSettings() raises the default backoff cap to a longer first backoff", () => {
@@ -89,6 +123,8 @@ Deno.test("extension keys name the key of every bad value", () => {
   rejects({ max_restarts: 1.5 }, /max_restarts/);
   rejects({ max_restarts: -1 }, /max_restarts/);
   rejects({ restart_window_seconds: 0 }, /restart_window_seconds/);
+  rejects({ memory_limit_mb: 8 }, /memory_limit_mb.*from 64 to 4096/);
+  rejects({ memory_limit_mb: "lots" }, /memory_limit_mb/);
   rejects(
     { restart_backoff_seconds: 2, restart_backoff_max_seconds: 1 },
     /restart_backoff_max_seconds.*not be less/,
