@@ -3,6 +3,8 @@
  * @module
  */
 
+import type { CheckpointInfo } from "./checkpoint_types.ts";
+
 /** One uploaded Python module: a dotted module path and its source. */
 export interface PythonModule {
   /** Dotted module path, e.g. "pkg.helpers". */
@@ -63,4 +65,26 @@ export interface FunctionControl {
   dropFunction(name: string): Promise<void>;
   /** Lists functions whose name matches a glob pattern (all when absent). */
   listFunctions(pattern?: string): Promise<FunctionInfo[]>;
+  /**
+   * Takes a checkpoint of a running function now and resolves with its id
+   * once it is complete.
+   *
+   * @throws {FsError} NOT_FOUND for an unknown function, CONFLICT when it is
+   * not running, BAD_REQUEST when its checkpoints are disabled.
+   */
+  triggerCheckpoint(name: string): Promise<number>;
+  /**
+   * Lists a function's complete checkpoints, oldest first.
+   *
+   * @throws {FsError} NOT_FOUND for an unknown function.
+   */
+  listCheckpoints(name: string): Promise<CheckpointInfo[]>;
+  /**
+   * Rewinds a stopped function's state and input positions to one of its
+   * checkpoints; its next start resumes from there.
+   *
+   * @throws {FsError} NOT_FOUND for an unknown function or checkpoint,
+   * CONFLICT when the function is not stopped.
+   */
+  restoreCheckpoint(name: string, checkpointId: number): Promise<void>;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  type CheckpointInfo,
   type CreatePythonFunctionInput,
   FsError,
   type FunctionControl,
@@ -191,6 +192,36 @@ export class Engine implements FunctionControl {
           restartCount: slot.supervisor.restartCount,
         };
       });
+  }
+
+  /** Takes a checkpoint of a running function now; resolves with its id. */
+  triggerCheckpoint(name: string): Promise<number> {
+    return Promise.reject(
+      new FsError(
+        "INTERNAL",
+        `Cannot trigger a checkpoint of function "${name}" as checkpoints are not built yet`,
+      ),
+    );
+  }
+
+  /** Lists a function's complete checkpoints, oldest first. */
+  listCheckpoints(name: string): Promise<CheckpointInfo[]> {
+    return Promise.reject(
+      new FsError(
+        "INTERNAL",
+        `Cannot list checkpoints of function "${name}" as checkpoints are not built yet`,
+      ),
+    );
+  }
+
+  /** Rewinds a stopped function to one of its checkpoints. */
+  restoreCheckpoint(name: string, checkpointId: number): Promise<void> {
+    return Promise.reject(
+      new FsError(
+        "INTERNAL",
+        `Cannot restore checkpoint ${checkpointId} of function "${name}" as checkpoints are not built yet`,
+      ),
+    );
   }
 
   /** Stops every running function (server shutdown); their desired state is kept. */
