@@ -11,6 +11,7 @@ export {
   type FaultPoint,
 } from "./deno_kv_backend.ts";
 export { MemoryStateBackend } from "./memory_backend.ts";
+export { OverlayState } from "./overlay_state.ts";
 export {
   deleteBlob,
   MAX_BLOB_BYTES,
