@@ -24,6 +24,7 @@ const CONFIG_ERROR_TYPES = new Set([
   "GROUP_AUTHORIZATION_FAILED",
   "CLUSTER_AUTHORIZATION_FAILED",
   "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+  "INVALID_TRANSACTION_TIMEOUT",
   "SASL_AUTHENTICATION_FAILED",
   "UNSUPPORTED_SASL_MECHANISM",
   "ILLEGAL_SASL_STATE",
@@ -47,6 +48,33 @@ function rootCause(error: unknown): unknown {
     current = next;
   }
   return current;
+}
+
+/**
+ * Returns whether the error (or one it wraps) says a transactional producer
+ * was fenced: a newer producer with the same transactional id initialized,
+ * or the broker expired its transaction. kafkajs speaks protocol versions
+ * that report this as INVALID_PRODUCER_EPOCH; newer versions say
+ * PRODUCER_FENCED (code 90), which kafkajs does not know by name.
+ */
+export function isFencedError(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 10; depth++) {
+    const shape = current as (KafkaJsErrorShape & { message?: string }) | null;
+    if (shape === null || typeof shape !== "object") return false;
+    if (
+      shape.type === "INVALID_PRODUCER_EPOCH" ||
+      shape.type === "PRODUCER_FENCED" ||
+      (shape.type === "KAFKAJS_UNKNOWN_ERROR_CODE" &&
+        /\bcode 90$/.test(shape.message ?? ""))
+    ) {
+      return true;
+    }
+    const next = shape.cause ?? shape.originalError;
+    if (next === undefined || next === null || next === current) return false;
+    current = next;
+  }
+  return false;
 }
 
 function isKafkaJsError(error: unknown): boolean {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FsError } from "../../core/mod.ts";
-import { kafkaError } from "./_errors.ts";
+import { isFencedError, kafkaError } from "./_errors.ts";
 
 // kafkajs's error classes are not named exports under Deno's CommonJS
 // interop, so these errors copy the shape kafkajs gives them (name, type,
@@ -59,4 +59,48 @@ Deno.test("kafkaError() keeps FsErrors and makes other errors INTERNAL", () => {
   const own = new FsError("NOT_FOUND", "x");
   assert.equal(kafkaError(own, options), own);
   assert.equal(kafkaError(new TypeError("bug"), options).code, "INTERNAL");
+});
+
+Deno.test("isFencedError() finds INVALID_PRODUCER_EPOCH and PRODUCER_FENCED behind retry wrappers", () => {
+  const epoch = kafkaJsError("KafkaJSProtocolError", "old epoch", {
+    type: "INVALID_PRODUCER_EPOCH",
+    retriable: false,
+  });
+  const wrapped = kafkaJsError("KafkaJSNonRetriableError", epoch.message, {
+    cause: epoch,
+  });
+  assert.equal(isFencedError(wrapped), true);
+  const unknown90 = kafkaJsError(
+    "KafkaJSProtocolError",
+    "Unknown error code 90",
+    {
+      type: "KAFKAJS_UNKNOWN_ERROR_CODE",
+    },
+  );
+  assert.equal(isFencedError(unknown90), true);
+  const unknown91 = kafkaJsError(
+    "KafkaJSProtocolError",
+    "Unknown error code 91",
+    {
+      type: "KAFKAJS_UNKNOWN_ERROR_CODE",
+    },
+  );
+  assert.equal(isFencedError(unknown91), false);
+  const loading = kafkaJsError("KafkaJSProtocolError", "loading", {
+    type: "COORDINATOR_LOAD_IN_PROGRESS",
+  });
+  assert.equal(isFencedError(loading), false);
+  assert.equal(isFencedError(new Error("x")), false);
+  assert.equal(isFencedError(null), false);
+});
+
+Deno.test("kafkaError() makes a transaction timeout the broker refuses BAD_REQUEST", () => {
+  const error = kafkaError(
+    kafkaJsError("KafkaJSProtocolError", "timeout too large", {
+      type: "INVALID_TRANSACTION_TIMEOUT",
+      retriable: false,
+    }),
+    options,
+  );
+  assert.equal(error.code, "BAD_REQUEST");
 });
