@@ -4,7 +4,14 @@
  * choices (and exactly-once can add a transactional producer here).
  * @module
  */
-import { type Consumer, Kafka, Partitioners, type Producer } from "kafkajs";
+import {
+  type Admin,
+  type Consumer,
+  Kafka,
+  type KafkaConfig,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
 import { fsPartitionAssigner } from "./_partition_assigner.ts";
 import type { ConsumerSettings, ProducerSettings } from "./kafka_settings.ts";
 
@@ -41,6 +48,12 @@ export interface CreateProducerOptions {
    * @default undefined (idempotent, not transactional)
    */
   transactionalId?: string;
+  /**
+   * How long the broker lets a transaction stay open before it aborts it,
+   * in milliseconds (only with `transactionalId`).
+   * @default 60000 (kafkajs)
+   */
+  transactionTimeoutMs?: number;
 }
 
 /**
@@ -53,6 +66,7 @@ export function createProducer(
 ): Producer {
   const transactional = options.transactionalId === undefined ? {} : {
     transactionalId: options.transactionalId,
+    transactionTimeout: options.transactionTimeoutMs,
     maxInFlightRequests: 1,
   };
   return new Kafka(settings.kafka).producer({
@@ -61,4 +75,9 @@ export function createProducer(
     idempotent: true,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
+}
+
+/** Creates an admin client on the same connection settings as a client. */
+export function createAdmin(kafka: KafkaConfig): Admin {
+  return new Kafka(kafka).admin({ retry: kafka.retry });
 }

@@ -4,8 +4,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { IHeaders } from "kafkajs";
-import type { RecordHeader } from "../../core/mod.ts";
+import type { IHeaders, Message } from "kafkajs";
+import type { OutputRecord, RecordHeader } from "../../core/mod.ts";
 
 /**
  * Copies bytes into a plain Uint8Array that owns its ArrayBuffer, so the
@@ -70,4 +70,22 @@ export function toKafkaHeaders(
     result[key] = values.length === 1 ? values[0] : values;
   }
   return result;
+}
+
+/**
+ * Converts an output record to a kafkajs message. A fixed `partition` (the
+ * output's) wins; otherwise the producer's partitioner picks one (murmur2
+ * on the key, as Java producers do).
+ */
+export function toKafkaMessage(
+  record: OutputRecord,
+  partition: number | null,
+): Message {
+  const message: Message = {
+    key: record.key ? asBuffer(record.key) : null,
+    value: asBuffer(record.value),
+    headers: toKafkaHeaders(record.headers),
+  };
+  if (partition !== null) message.partition = partition;
+  return message;
 }

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { copyBytes, fromKafkaHeaders, toKafkaHeaders } from "./_records.ts";
+import {
+  copyBytes,
+  fromKafkaHeaders,
+  toKafkaHeaders,
+  toKafkaMessage,
+} from "./_records.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
 
@@ -41,4 +46,21 @@ Deno.test("copyBytes() returns bytes that own their whole ArrayBuffer", () => {
   const copy = copyBytes(view);
   assert.equal(copy.buffer.byteLength, 3);
   assert.deepEqual([...copy], [7, 7, 7]);
+});
+
+Deno.test("toKafkaMessage() keeps key, value and headers and sets only a fixed partition", () => {
+  const record = {
+    channel: 1,
+    key: new TextEncoder().encode("k"),
+    value: new TextEncoder().encode("v"),
+    headers: [{ key: "h", value: new TextEncoder().encode("x") }],
+  };
+  const fixed = toKafkaMessage(record, 3);
+  assert.equal(fixed.partition, 3);
+  assert.equal(String(fixed.key), "k");
+  assert.equal(String(fixed.value), "v");
+  assert.equal(String((fixed.headers as Record<string, unknown>).h), "x");
+  const keyed = toKafkaMessage({ ...record, key: null }, null);
+  assert.equal("partition" in keyed, false);
+  assert.equal(keyed.key, null);
 });

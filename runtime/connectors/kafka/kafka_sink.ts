@@ -9,7 +9,7 @@ import type { KafkaOutputConfig, OutputRecord } from "../../core/mod.ts";
 import type { SinkWriter } from "../connector.ts";
 import { createProducer } from "./_clients.ts";
 import { kafkaError } from "./_errors.ts";
-import { asBuffer, toKafkaHeaders } from "./_records.ts";
+import { toKafkaMessage } from "./_records.ts";
 import {
   type KafkaClientOptions,
   type ProducerSettings,
@@ -69,7 +69,9 @@ export class KafkaSink implements SinkWriter {
         ),
       );
     }
-    const messages = records.map((r) => this.#toMessage(r));
+    const messages = records.map((r) =>
+      toKafkaMessage(r, this.#output.partition)
+    );
     const sent = this.#tail.then(() => this.#send(messages));
     this.#tail = sent.catch(() => {});
     return sent;
@@ -132,17 +134,5 @@ export class KafkaSink implements SinkWriter {
       return producer;
     })();
     return this.#connecting;
-  }
-
-  #toMessage(record: OutputRecord): Message {
-    const message: Message = {
-      key: record.key ? asBuffer(record.key) : null,
-      value: asBuffer(record.value),
-      headers: toKafkaHeaders(record.headers),
-    };
-    if (this.#output.partition !== null) {
-      message.partition = this.#output.partition;
-    }
-    return message;
   }
 }
