@@ -23,19 +23,33 @@ import type {
   CreateFunctionRequest,
   CreatePythonFunctionRequest,
   DropFunctionRequest,
+  ListCheckpointsRequest,
+  ListCheckpointsResponse,
   PythonModuleMessage,
   ResponseMessage,
+  RestoreCheckpointRequest,
   ShowFunctionsRequest,
   ShowFunctionsResponse,
   SqlRequest,
   StartFunctionRequest,
   StopFunctionRequest,
+  TriggerCheckpointRequest,
+  TriggerCheckpointResponse,
 } from "./proto.ts";
 import { StatusCode } from "./proto.ts";
 import { parseSql } from "./sql.ts";
 import { errorToReply } from "./status_codes.ts";
 import type { CallAuthenticator } from "./auth.ts";
 import { checkFilterPattern } from "./filter_pattern.ts";
+import {
+  type CallState,
+  callState,
+  ensureLive,
+  requireName,
+} from "./_call_checks.ts";
+import { createCheckpointOperations } from "./checkpoint_rpcs.ts";
+
+export { MAX_FUNCTION_NAME_LENGTH } from "./_call_checks.ts";
 
 /** Options for {@link createFunctionStreamService}. */
 export interface FunctionStreamServiceOptions {
@@ -51,29 +65,6 @@ export interface FunctionStreamServiceOptions {
    * @default none: every call is accepted
    */
   authenticator?: CallAuthenticator;
-}
-
-/** What an operation may ask about the call it serves. */
-interface CallState {
-  /** True once the client cancelled or its deadline passed. */
-  isOver(): boolean;
-}
-
-/**
- * grpc-js marks a call cancelled when the client resets the stream, but not
- * when the server ends it at the deadline, so the deadline is read as well.
- */
-function callState(
-  call: { cancelled?: boolean; getDeadline?(): grpc.Deadline },
-): CallState {
-  return {
-    isOver() {
-      if (call.cancelled === true) return true;
-      const deadline = call.getDeadline?.() ?? Infinity;
-      const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-      return Number.isFinite(ms) && Date.now() >= ms;
-    },
-  };
 }
 
 /** grpc-js unary handlers of FunctionStreamService, keyed by RPC name. */
@@ -99,12 +90,24 @@ export interface FunctionStreamHandlers
   StartFunction: grpc.handleUnaryCall<StartFunctionRequest, ResponseMessage>;
   /** Stops a function. */
   StopFunction: grpc.handleUnaryCall<StopFunctionRequest, ResponseMessage>;
+  /** Takes a checkpoint now: answers 201 with its id once it is complete. */
+  TriggerCheckpoint: grpc.handleUnaryCall<
+    TriggerCheckpointRequest,
+    TriggerCheckpointResponse
+  >;
+  /** Lists a function's complete checkpoints, oldest first. */
+  ListCheckpoints: grpc.handleUnaryCall<
+    ListCheckpointsRequest,
+    ListCheckpointsResponse
+  >;
+  /** Rewinds a stopped function to one of its checkpoints. */
+  RestoreCheckpoint: grpc.handleUnaryCall<
+    RestoreCheckpointRequest,
+    ResponseMessage
+  >;
 }
 
 type Lifecycle = "start" | "stop" | "drop";
-
-/** Longest function name a task config accepts (runtime/core/task_config.ts). */
-export const MAX_FUNCTION_NAME_LENGTH = 128;
 
 const LIFECYCLE_DONE: Record<Lifecycle, string> = {
   start: "started",
@@ -114,27 +117,6 @@ const LIFECYCLE_DONE: Record<Lifecycle, string> = {
 
 function reply(status_code: StatusCode, message: string): ResponseMessage {
   return { status_code, message };
-}
-
-function requireName(value: string | undefined, action: Lifecycle): string {
-  const name = (value ?? "").trim();
-  if (name === "") {
-    throw new FsError(
-      "BAD_REQUEST",
-      `Cannot ${action} function as function_name is empty: current value is ${
-        JSON.stringify(value ?? "")
-      }`,
-    );
-  }
-  // No function can have a longer name (task configs allow 1-128
-  // characters), and the registry's keys cannot hold arbitrary lengths.
-  if (name.length > MAX_FUNCTION_NAME_LENGTH) {
-    throw new FsError(
-      "BAD_REQUEST",
-      `Cannot ${action} function as function_name is longer than ${MAX_FUNCTION_NAME_LENGTH} characters, the limit for function names: current length is ${name.length}`,
-    );
-  }
-  return name;
 }
 
 function badCreate(problem: string): FsError {
@@ -182,20 +164,6 @@ function toModules(
 }
 
 /**
- * Refuses to begin a change the caller no longer waits for. Once begun, a
- * change runs to its end even if the deadline passes meanwhile: stopping
- * half-way would leave the function between states (see README "Security").
- */
-function ensureLive(call: CallState, what: string): void {
-  if (call.isOver()) {
-    throw new FsError(
-      "UNAVAILABLE",
-      `Cannot ${what} as the caller cancelled the call (deadline passed or disconnected) before it began: nothing was changed`,
-    );
-  }
-}
-
-/**
  * Creates the FunctionStreamService handlers over an engine. The handlers
  * never fail the gRPC call: every outcome is a reply with a status code.
  */
@@ -204,13 +172,14 @@ export function createFunctionStreamService(
   options: FunctionStreamServiceOptions = {},
 ): FunctionStreamHandlers {
   const logger = options.logger ?? createLogger();
+  const checkpoints = createCheckpointOperations(control);
 
   async function lifecycle(
     action: Lifecycle,
     functionName: string | undefined,
     call: CallState,
   ): Promise<ResponseMessage> {
-    const name = requireName(functionName, action);
+    const name = requireName(functionName, `${action} function`);
     ensureLive(call, `${action} function '${name}'`);
     if (action === "start") await control.startFunction(name);
     else if (action === "stop") await control.stopFunction(name);
@@ -368,6 +337,19 @@ export function createFunctionStreamService(
       "StopFunction",
       (request: StopFunctionRequest, call) =>
         lifecycle("stop", request.function_name, call),
+      {},
+    ),
+    TriggerCheckpoint: unary(
+      "TriggerCheckpoint",
+      checkpoints.triggerCheckpoint,
+      { checkpoint_id: "0" },
+    ),
+    ListCheckpoints: unary("ListCheckpoints", checkpoints.listCheckpoints, {
+      checkpoints: [],
+    }),
+    RestoreCheckpoint: unary(
+      "RestoreCheckpoint",
+      checkpoints.restoreCheckpoint,
       {},
     ),
   };

@@ -147,6 +147,72 @@ export interface ShowFunctionsResponse {
   functions: FunctionInfoMessage[];
 }
 
+/**
+ * `message CheckpointPosition`. Like every int64 of the contract,
+ * `next_offset` is a decimal string when received (loader option
+ * `longs: String`, exact beyond 2^53); strings or numbers may be sent.
+ */
+export interface CheckpointPositionMessage {
+  /** Topic name. */
+  topic: string;
+  /** Partition number. */
+  partition: number;
+  /** Offset of the next record to read, as a decimal string. */
+  next_offset: string;
+}
+
+/** `message CheckpointInfo` (named to avoid the core type of the same name). */
+export interface CheckpointInfoMessage {
+  /** Checkpoint id, as a decimal string. */
+  checkpoint_id: string;
+  /** When it was taken, milliseconds since the epoch, as a decimal string. */
+  created_at_ms: string;
+  /** Bytes stored for it, as a decimal string. */
+  size_bytes: string;
+  /** Input position of every partition the function had read. */
+  positions: CheckpointPositionMessage[];
+}
+
+/** `message TriggerCheckpointRequest`. */
+export interface TriggerCheckpointRequest {
+  /** Function to checkpoint. */
+  function_name: string;
+}
+
+/** `message TriggerCheckpointResponse`. */
+export interface TriggerCheckpointResponse {
+  /** What happened: 201 once the checkpoint is complete. */
+  status_code: StatusCode;
+  /** Human-readable outcome. */
+  message: string;
+  /** Id of the new checkpoint as a decimal string; "0" on errors. */
+  checkpoint_id: string;
+}
+
+/** `message ListCheckpointsRequest`. */
+export interface ListCheckpointsRequest {
+  /** Function whose checkpoints to list. */
+  function_name: string;
+}
+
+/** `message ListCheckpointsResponse`. */
+export interface ListCheckpointsResponse {
+  /** What happened, as an HTTP-like code. */
+  status_code: StatusCode;
+  /** Human-readable outcome. */
+  message: string;
+  /** Complete checkpoints, oldest first. */
+  checkpoints: CheckpointInfoMessage[];
+}
+
+/** `message RestoreCheckpointRequest`. */
+export interface RestoreCheckpointRequest {
+  /** Function to rewind; it must be stopped. */
+  function_name: string;
+  /** Checkpoint to rewind to, as a decimal string (numbers may be sent). */
+  checkpoint_id: string | number;
+}
+
 /** The loaded contract. */
 export interface FunctionStreamProto {
   /** proto-loader's package definition (for `grpc.loadPackageDefinition`). */

@@ -12,7 +12,7 @@ Deno.test("StatusCode constants equal the enum declared in the .proto", () => {
   assert.deepEqual(statusCodes, { ...StatusCode });
 });
 
-Deno.test("loadFunctionStreamProto() exposes the seven RPCs as unary methods, once", () => {
+Deno.test("loadFunctionStreamProto() exposes the ten RPCs as unary methods, once", () => {
   const proto = loadFunctionStreamProto();
   assert.equal(loadFunctionStreamProto(), proto);
   assert.deepEqual(Object.keys(proto.service).sort(), [
@@ -20,9 +20,12 @@ Deno.test("loadFunctionStreamProto() exposes the seven RPCs as unary methods, on
     "CreatePythonFunction",
     "DropFunction",
     "ExecuteSql",
+    "ListCheckpoints",
+    "RestoreCheckpoint",
     "ShowFunctions",
     "StartFunction",
     "StopFunction",
+    "TriggerCheckpoint",
   ]);
   for (const method of Object.values(proto.service)) {
     assert.equal(method.requestStream, false);
@@ -76,6 +79,42 @@ Deno.test("the loaded contract keeps snake_case names, numeric enums and absent 
   );
 });
 
+Deno.test("checkpoint messages carry int64 fields as exact decimal strings", () => {
+  const { service } = loadFunctionStreamProto();
+  const list = service.ListCheckpoints;
+  const max = "9223372036854775807";
+  const decoded = list.responseDeserialize(list.responseSerialize({
+    status_code: 200,
+    message: "m",
+    checkpoints: [{
+      checkpoint_id: max,
+      created_at_ms: 1764000000000,
+      size_bytes: "0",
+      positions: [{ topic: "t", partition: 2, next_offset: max }],
+    }],
+  }));
+  assert.deepEqual(decoded.checkpoints, [{
+    checkpoint_id: max,
+    created_at_ms: "1764000000000",
+    size_bytes: "0",
+    positions: [{ topic: "t", partition: 2, next_offset: max }],
+  }]);
+  const restore = service.RestoreCheckpoint;
+  assert.deepEqual(
+    restore.requestDeserialize(restore.requestSerialize({
+      function_name: "f",
+      checkpoint_id: "-1",
+    })),
+    { function_name: "f", checkpoint_id: "-1" },
+  );
+  // Absent int64 fields read as "0" (defaults on), never undefined.
+  const trigger = service.TriggerCheckpoint;
+  assert.equal(
+    trigger.responseDeserialize(trigger.responseSerialize({})).checkpoint_id,
+    "0",
+  );
+});
+
 Deno.test("parseProtoText() parses text in memory and rejects invalid proto", () => {
   const definition = parseProtoText(Deno.readTextFileSync(PROTO_URL));
   assert.ok(definition[SERVICE_NAME]);
@@ -99,5 +138,5 @@ Deno.test("loadFunctionStreamProto() works from another working directory", asyn
     stderr: "piped",
   }).output();
   assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  assert.equal(new TextDecoder().decode(output.stdout).trim(), "7");
+  assert.equal(new TextDecoder().decode(output.stdout).trim(), "10");
 });

@@ -164,6 +164,92 @@ Deno.test("serveGrpc() answers every RPC to a real grpc-js client on an ephemera
   }
 });
 
+Deno.test("serveGrpc() carries the checkpoint RPCs with exact 64-bit values to a real grpc-js client", async () => {
+  const control = createFakeControl();
+  await control.createPythonFunction({
+    className: "P",
+    modules: [],
+    configYaml: taskYaml("etl"),
+  });
+  const big = Number.MAX_SAFE_INTEGER;
+  control.nextCheckpointId = big - 1;
+  const handle = await serveGrpc(control, { port: 0, logger: silentLogger });
+  const { Client } = loadFunctionStreamProto();
+  const client = new Client(handle.address, grpc.credentials.createInsecure());
+  try {
+    const first = await unary(client, "TriggerCheckpoint", {
+      function_name: "etl",
+    });
+    assert.deepEqual(first, {
+      status_code: 201,
+      message: `Checkpoint ${big - 1} of function 'etl' complete`,
+      checkpoint_id: String(big - 1),
+    });
+    control.checkpoints.get("etl")![0].positions = [
+      { topic: "in", partition: 7, nextOffset: 9223372036854775807n },
+    ];
+    const second = await unary(client, "TriggerCheckpoint", {
+      function_name: "etl",
+    });
+    assert.equal(
+      (second as { checkpoint_id?: string }).checkpoint_id,
+      "9007199254740991",
+    );
+
+    const listed = await unary(client, "ListCheckpoints", {
+      function_name: "etl",
+    }) as Reply & { checkpoints?: Record<string, unknown>[] };
+    assert.equal(listed.status_code, 200);
+    assert.deepEqual(
+      listed.checkpoints!.map((c) => [c.checkpoint_id, c.positions]),
+      [
+        ["9007199254740990", [{
+          topic: "in",
+          partition: 7,
+          next_offset: "9223372036854775807",
+        }]],
+        ["9007199254740991", []],
+      ],
+    );
+    assert.match(String(listed.checkpoints![0].created_at_ms), /^\d{13}$/);
+
+    assert.equal(
+      (await unary(client, "RestoreCheckpoint", {
+        function_name: "etl",
+        checkpoint_id: "9007199254740990",
+      })).status_code,
+      409,
+    );
+    await unary(client, "StopFunction", { function_name: "etl" });
+    assert.deepEqual(
+      await unary(client, "RestoreCheckpoint", {
+        function_name: "etl",
+        checkpoint_id: "9007199254740990",
+      }),
+      {
+        status_code: 200,
+        message: "Function 'etl' restored to checkpoint 9007199254740990",
+      },
+    );
+    assert.deepEqual(control.restores, [{
+      name: "etl",
+      checkpointId: big - 1,
+    }]);
+    const negative = await unary(client, "RestoreCheckpoint", {
+      function_name: "etl",
+      checkpoint_id: "-1",
+    });
+    assert.equal(negative.status_code, 400);
+    const unknown = await unary(client, "ListCheckpoints", {
+      function_name: "ghost",
+    });
+    assert.equal(unknown.status_code, 404);
+  } finally {
+    client.close();
+    await handle.close();
+  }
+});
+
 Deno.test("serveGrpc() refuses requests above maxReceiveMessageBytes with a gRPC error", async () => {
   const handle = await serveGrpc(createFakeControl(), {
     port: 0,
