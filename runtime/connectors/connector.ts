@@ -1,7 +1,8 @@
 /**
  * The interfaces every connector implements. The engine reads inputs through
- * a {@link SourceReader} and writes outputs through a {@link SinkWriter}; it
- * never sees a Kafka (or any other) client directly.
+ * a {@link SourceReader} and writes outputs through a {@link SinkWriter}
+ * (at-least-once) or one {@link TransactionalWriter} per function
+ * (exactly-once); it never sees a Kafka (or any other) client directly.
  * @module
  */
 import type { InputRecord, OutputRecord, SourcePosition } from "../core/mod.ts";
@@ -66,5 +67,41 @@ export interface SinkWriter {
   /** Writes records in order; resolves once the external system acknowledged them. */
   send(records: OutputRecord[]): Promise<void>;
   /** Flushes and releases every resource. */
+  close(): Promise<void>;
+}
+
+/**
+ * Writes every output of one function in transactions that commit with its
+ * checkpoints, so a `read_committed` reader sees only the outputs of
+ * committed checkpoints. Calls run one after another in call order.
+ *
+ * Errors: FsError CONFLICT once another writer with the same transactional
+ * id took over (this one can only be closed); UNAVAILABLE when the cluster
+ * fails. After a failed `send()`, only `abort()` (or `close()`) is allowed.
+ * After a failed `commit()` the outcome is unknown: close this writer and
+ * open a new one, whose `open()` returns the token of what was committed.
+ */
+export interface TransactionalWriter {
+  /**
+   * Connects, fences earlier writers with the same id (their open
+   * transaction is aborted; a commit in progress finishes first) and returns
+   * the token of the last committed transaction, or null.
+   */
+  open(): Promise<string | null>;
+  /**
+   * Writes records (each has its `channel`) in the current transaction,
+   * begun on first use; order kept per channel. Resolves once the brokers
+   * acknowledged them (they stay invisible to `read_committed` readers until
+   * the commit).
+   */
+  send(records: OutputRecord[]): Promise<void>;
+  /**
+   * Commits the current transaction with a commit record naming `token`
+   * (also when nothing was sent); resolves once committed.
+   */
+  commit(token: string): Promise<void>;
+  /** Aborts the current transaction, if any. */
+  abort(): Promise<void>;
+  /** Aborts what is open and releases everything. Idempotent. */
   close(): Promise<void>;
 }
