@@ -5,17 +5,22 @@
  * @module
  */
 export {
+  type CheckpointInfoMessage,
+  type CheckpointPositionMessage,
   type CreateFunctionRequest,
   type CreatePythonFunctionRequest,
   type DropFunctionRequest,
   type FunctionInfoMessage,
   type FunctionStreamProto,
+  type ListCheckpointsRequest,
+  type ListCheckpointsResponse,
   LOADER_OPTIONS,
   loadFunctionStreamProto,
   parseProtoText,
   PROTO_URL,
   type PythonModuleMessage,
   type ResponseMessage,
+  type RestoreCheckpointRequest,
   SERVICE_NAME,
   type ShowFunctionsRequest,
   type ShowFunctionsResponse,
@@ -23,7 +28,17 @@ export {
   type StartFunctionRequest,
   StatusCode,
   type StopFunctionRequest,
+  type TriggerCheckpointRequest,
+  type TriggerCheckpointResponse,
 } from "./proto.ts";
+export {
+  type CheckpointOperation,
+  type CheckpointOperations,
+  createCheckpointOperations,
+  parseCheckpointId,
+  toCheckpointMessage,
+  toPositionMessage,
+} from "./checkpoint_rpcs.ts";
 export {
   type ErrorReply,
   errorToReply,

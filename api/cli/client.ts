@@ -10,9 +10,11 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   type CreatePythonFunctionRequest,
+  type ListCheckpointsResponse,
   loadFunctionStreamProto,
   type ResponseMessage,
   type ShowFunctionsResponse,
+  type TriggerCheckpointResponse,
 } from "../mod.ts";
 
 /** Default deadline of one call: 30 seconds. */
@@ -143,6 +145,41 @@ export class FunctionStreamClient {
   ): Promise<ShowFunctionsResponse> {
     const request = filter === undefined || filter === "" ? {} : { filter };
     return this.#call("ShowFunctions", request, options);
+  }
+
+  /**
+   * Takes a checkpoint of a running function and waits until it is complete
+   * (TriggerCheckpoint); a 201 reply carries its id as a decimal string.
+   */
+  triggerCheckpoint(
+    name: string,
+    options?: CallOptions,
+  ): Promise<TriggerCheckpointResponse> {
+    return this.#call("TriggerCheckpoint", { function_name: name }, options);
+  }
+
+  /** Lists a function's complete checkpoints, oldest first (ListCheckpoints). */
+  listCheckpoints(
+    name: string,
+    options?: CallOptions,
+  ): Promise<ListCheckpointsResponse> {
+    return this.#call("ListCheckpoints", { function_name: name }, options);
+  }
+
+  /**
+   * Rewinds a stopped function to a checkpoint (RestoreCheckpoint).
+   * `checkpointId` is an int64 as a decimal string (exact beyond 2^53).
+   */
+  restoreCheckpoint(
+    name: string,
+    checkpointId: string,
+    options?: CallOptions,
+  ): Promise<ResponseMessage> {
+    return this.#call(
+      "RestoreCheckpoint",
+      { function_name: name, checkpoint_id: checkpointId },
+      options,
+    );
   }
 
   /** Closes the channel; calls after this fail. */

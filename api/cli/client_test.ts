@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { taskYaml } from "../_fake_control.ts";
 import { closedPort, startTestServer } from "./_test_helpers.ts";
 import { FunctionStreamClient, RpcError } from "./client.ts";
 
@@ -49,4 +50,36 @@ Deno.test("FunctionStreamClient rejects with RpcError 'timeout' when a call opti
     () => new FunctionStreamClient("127.0.0.1:1", { timeoutMs: 0 }),
     /timeoutMs is not positive: current value is 0/,
   );
+});
+
+Deno.test("FunctionStreamClient checkpoint methods send and return int64 ids as exact strings", async () => {
+  const server = await startTestServer();
+  const client = new FunctionStreamClient(server.handle.address);
+  try {
+    await server.control.createPythonFunction({
+      className: "P",
+      modules: [],
+      configYaml: taskYaml("etl"),
+    });
+    server.control.nextCheckpointId = 2 ** 40;
+    const trigger = await client.triggerCheckpoint("etl");
+    assert.equal(trigger.status_code, 201);
+    assert.equal(trigger.checkpoint_id, "1099511627776");
+    const list = await client.listCheckpoints("etl");
+    assert.deepEqual(list.checkpoints.map((c) => c.checkpoint_id), [
+      "1099511627776",
+    ]);
+    await client.stopFunction("etl");
+    const beyond = await client.restoreCheckpoint("etl", "9007199254740993");
+    assert.equal(beyond.status_code, 404);
+    assert.match(beyond.message, /^Checkpoint 9007199254740993 of function/);
+    const restored = await client.restoreCheckpoint("etl", "1099511627776");
+    assert.equal(restored.status_code, 200);
+    assert.deepEqual(server.control.restores, [
+      { name: "etl", checkpointId: 2 ** 40 },
+    ]);
+  } finally {
+    client.close();
+    await server.close();
+  }
 });

@@ -1,6 +1,6 @@
 /**
  * The management CLI: commands that drive a Function Stream server over
- * gRPC (list, create, start, stop, drop, status, sql, repl).
+ * gRPC (list, create, start, stop, drop, status, checkpoint, sql, repl).
  *
  * ```ts
  * const code = await runCli(["list", "etl-*", "--port", "8080"]);
@@ -8,6 +8,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { CHECKPOINT_COMMAND } from "./checkpoint_command.ts";
 import { FunctionStreamClient } from "./client.ts";
 import {
   type CommandContext,
@@ -70,6 +71,7 @@ const COMMANDS: readonly CommandSpec[] = [
   FUNCTION_COMMANDS[0],
   CREATE_COMMAND,
   ...FUNCTION_COMMANDS.slice(1),
+  CHECKPOINT_COMMAND,
   ...SQL_COMMANDS,
 ];
 

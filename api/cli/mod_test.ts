@@ -55,7 +55,7 @@ Deno.test("usage errors exit 2 and print the usage of the command", async () => 
       ["frobnicate"],
       /^error: unknown command 'frobnicate'\n\nUsage: deno task cli COMMAND/,
     ],
-    [["checkpoint", "list"], /^error: unknown command 'checkpoint'/],
+    [["checkpoints", "list"], /^error: unknown command 'checkpoints'/],
     [["help", "nope"], /^error: no help for 'nope'/],
     [
       ["start"],
