@@ -35,6 +35,10 @@ class FakeState:
     functions: list[tuple[str, str, str]] = field(default_factory=list)
     sql_data: bytes | None = None
     """The ``data`` field of ExecuteSql replies (absent when None)."""
+    checkpoint_id: int = 1
+    """The ``checkpoint_id`` of TriggerCheckpoint replies."""
+    checkpoints: list[Any] = field(default_factory=list)
+    """The ``pb.CheckpointInfo`` messages of ListCheckpoints replies."""
     hold: threading.Event | None = None
     """When set to an Event, every handler waits (at most 5 s) until it is set."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -89,6 +93,19 @@ class FakeService(pb_grpc.FunctionStreamServiceServicer):
         code, message = self._handle("ShowFunctions", request, context, 200)
         infos = [pb.FunctionInfo(name=n, task_type=t, status=s) for n, t, s in self.state.functions]
         return pb.ShowFunctionsResponse(status_code=code, message=message, functions=infos)
+
+    def TriggerCheckpoint(self, request, context):  # noqa: N802
+        code, message = self._handle("TriggerCheckpoint", request, context, 201)
+        checkpoint_id = self.state.checkpoint_id if code < 400 else 0
+        return pb.TriggerCheckpointResponse(status_code=code, message=message, checkpoint_id=checkpoint_id)
+
+    def ListCheckpoints(self, request, context):  # noqa: N802
+        code, message = self._handle("ListCheckpoints", request, context, 200)
+        checkpoints = self.state.checkpoints if code < 400 else []
+        return pb.ListCheckpointsResponse(status_code=code, message=message, checkpoints=checkpoints)
+
+    def RestoreCheckpoint(self, request, context):  # noqa: N802
+        return self._response("RestoreCheckpoint", request, context)
 
 
 @dataclass

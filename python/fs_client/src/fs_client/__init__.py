@@ -2,7 +2,8 @@
 
 ``FsClient`` registers Python operators (``fs_api.FSProcessorDriver``
 subclasses) and WASM modules on a Function Stream server over gRPC, and
-starts, stops, lists and drops them. Build the task configuration with
+starts, stops, lists and drops them, and triggers, lists and restores their
+checkpoints. Build the task configuration with
 ``fs_client.config.WasmTaskBuilder``.
 """
 
@@ -25,13 +26,15 @@ from .exceptions import (
     ResourceExhaustedError,
     ServerError,
 )
-from .models import FunctionInfo, FunctionStatus, ShowFunctionsResult
+from .models import CheckpointInfo, CheckpointPosition, FunctionInfo, FunctionStatus, ShowFunctionsResult
 
 __all__ = [
     "FunctionStatus",
     "__version__",
     "AuthenticationError",
     "BadRequestError",
+    "CheckpointInfo",
+    "CheckpointPosition",
     "ClientError",
     "Config",
     "ConfigBuilder",

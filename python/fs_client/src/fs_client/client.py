@@ -11,11 +11,12 @@ from typing import Any, Protocol
 
 import grpc
 
+from ._checkpoints import check_checkpoint_id, checkpoint_from_message
 from ._proto import function_stream_pb2 as pb
 from ._proto import function_stream_pb2_grpc as pb_grpc
 from .config import WasmTaskConfig
 from .exceptions import ClientError, InvalidArgumentError, NotFoundError, error_from_grpc, error_from_status
-from .models import FunctionInfo, FunctionStatus, ShowFunctionsResult
+from .models import CheckpointInfo, FunctionInfo, FunctionStatus, ShowFunctionsResult
 from .packaging import collect_modules
 
 __all__ = ["FsClient"]
@@ -31,7 +32,7 @@ class _Reply(Protocol):
 
 
 class FsClient:
-    """Registers, starts, stops, lists and drops functions on a Function Stream server.
+    """Registers, starts, stops, lists and drops functions on a Function Stream server, and checkpoints them.
 
     Use it as a context manager (or call ``close()``). Every call uses
     ``default_timeout`` seconds as its gRPC deadline unless given ``timeout=``.
@@ -39,7 +40,8 @@ class FsClient:
     reached, ``FunctionStreamTimeoutError`` when the deadline passes, and for
     error replies the ``ServerError`` subclass of the reply's status
     (``BadRequestError`` 400: fix the config; ``NotFoundError`` 404: check the
-    name; ``ConflictError`` 409: drop the function or rename the task;
+    name or checkpoint id; ``ConflictError`` 409: drop the function or rename
+    the task, or start/stop it for a checkpoint call;
     ``InternalServerError`` 500: see the server logs), with the server's
     message. Local mistakes raise ``ClientError`` subclasses before anything is sent.
 
@@ -218,6 +220,45 @@ class FsClient:
                     last_error=row.get("last_error"),
                 )
         raise NotFoundError(f"Function '{name}' does not exist", 404, None)
+
+    # Checkpoints.
+
+    def trigger_checkpoint(self, function_name: str, timeout: float | None = None) -> int:
+        """Takes a checkpoint of a running function now; returns its id once it is complete.
+
+        The call waits for the whole checkpoint, so a large state may need a
+        longer ``timeout``. Raises NotFoundError for an unknown function,
+        ConflictError when it is not running, BadRequestError when its task
+        config does not enable checkpoints.
+        """
+        request = pb.TriggerCheckpointRequest(function_name=function_name)
+        reply = self._call("TriggerCheckpoint", self._stub.TriggerCheckpoint, request, timeout)
+        return int(reply.checkpoint_id)
+
+    def list_checkpoints(self, function_name: str, timeout: float | None = None) -> list[CheckpointInfo]:
+        """Returns a function's complete checkpoints, oldest first (empty when it has none).
+
+        Raises NotFoundError for an unknown function.
+        """
+        request = pb.ListCheckpointsRequest(function_name=function_name)
+        reply = self._call("ListCheckpoints", self._stub.ListCheckpoints, request, timeout)
+        return [checkpoint_from_message(message) for message in reply.checkpoints]
+
+    def restore_checkpoint(self, function_name: str, checkpoint_id: int, timeout: float | None = None) -> bool:
+        """Rewinds a stopped function's state and input positions to a checkpoint; returns True.
+
+        The checkpoints taken after it are deleted; ``start_function`` then
+        resumes from the checkpoint. ``checkpoint_id`` must be an int from
+        ``list_checkpoints`` or ``trigger_checkpoint`` (else
+        InvalidArgumentError, nothing sent). Raises NotFoundError for an
+        unknown function or checkpoint, ConflictError when the function is
+        not stopped.
+        """
+        request = pb.RestoreCheckpointRequest(
+            function_name=function_name, checkpoint_id=check_checkpoint_id(checkpoint_id)
+        )
+        self._call("RestoreCheckpoint", self._stub.RestoreCheckpoint, request, timeout)
+        return True
 
     # Plumbing.
 

@@ -106,6 +106,8 @@ class BadRequestError(ServerError):
     """The server rejected the request (400): usually the task YAML or Kafka settings.
 
     The message names the field; fix it in the ``WasmTaskBuilder`` calls.
+    ``trigger_checkpoint`` also raises it when the function's checkpoints are
+    disabled: enable them with ``configure_checkpoint(True, ...)``.
     """
 
 
@@ -125,9 +127,11 @@ class NotFoundError(ServerError):
 
 
 class ConflictError(ServerError):
-    """The name is already taken (409).
+    """The name is already taken, or the function is in the wrong state (409).
 
-    Call ``drop_function`` first, or choose another task name.
+    For creates: call ``drop_function`` first, or choose another task name.
+    For checkpoints: ``trigger_checkpoint`` needs a running function
+    (``start_function``), ``restore_checkpoint`` a stopped one (``stop_function``).
     """
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-__all__ = ["FunctionInfo", "FunctionStatus", "ShowFunctionsResult"]
+__all__ = ["CheckpointInfo", "CheckpointPosition", "FunctionInfo", "FunctionStatus", "ShowFunctionsResult"]
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,33 @@ class FunctionStatus:
     task_type: str
     status: str
     last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckpointPosition:
+    """Where a function resumes reading one input partition after a restore to the checkpoint.
+
+    ``next_offset`` is the offset of the next record to read (a 64-bit integer).
+    """
+
+    topic: str
+    partition: int
+    next_offset: int
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """One complete checkpoint of a function, as returned by ``list_checkpoints``.
+
+    ``checkpoint_id`` increases per function and is never reused; pass it to
+    ``restore_checkpoint``. ``created_at`` is when it was taken, a
+    timezone-aware UTC ``datetime`` (millisecond precision; the wire carries
+    milliseconds since the epoch). ``size_bytes`` is what the server stores
+    for it. ``positions`` holds the input position of every partition the
+    function had read, as a tuple so the record stays immutable and hashable.
+    """
+
+    checkpoint_id: int
+    created_at: datetime
+    size_bytes: int
+    positions: tuple[CheckpointPosition, ...] = ()

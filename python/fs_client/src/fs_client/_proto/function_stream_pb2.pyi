@@ -131,3 +131,65 @@ class StopFunctionRequest(_message.Message):
     FUNCTION_NAME_FIELD_NUMBER: _ClassVar[int]
     function_name: str
     def __init__(self, function_name: _Optional[str] = ...) -> None: ...
+
+class CheckpointPosition(_message.Message):
+    __slots__ = ("topic", "partition", "next_offset")
+    TOPIC_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_FIELD_NUMBER: _ClassVar[int]
+    NEXT_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    topic: str
+    partition: int
+    next_offset: int
+    def __init__(self, topic: _Optional[str] = ..., partition: _Optional[int] = ..., next_offset: _Optional[int] = ...) -> None: ...
+
+class CheckpointInfo(_message.Message):
+    __slots__ = ("checkpoint_id", "created_at_ms", "size_bytes", "positions")
+    CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    POSITIONS_FIELD_NUMBER: _ClassVar[int]
+    checkpoint_id: int
+    created_at_ms: int
+    size_bytes: int
+    positions: _containers.RepeatedCompositeFieldContainer[CheckpointPosition]
+    def __init__(self, checkpoint_id: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., size_bytes: _Optional[int] = ..., positions: _Optional[_Iterable[_Union[CheckpointPosition, _Mapping]]] = ...) -> None: ...
+
+class TriggerCheckpointRequest(_message.Message):
+    __slots__ = ("function_name",)
+    FUNCTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    function_name: str
+    def __init__(self, function_name: _Optional[str] = ...) -> None: ...
+
+class TriggerCheckpointResponse(_message.Message):
+    __slots__ = ("status_code", "message", "checkpoint_id")
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    status_code: StatusCode
+    message: str
+    checkpoint_id: int
+    def __init__(self, status_code: _Optional[_Union[StatusCode, str]] = ..., message: _Optional[str] = ..., checkpoint_id: _Optional[int] = ...) -> None: ...
+
+class ListCheckpointsRequest(_message.Message):
+    __slots__ = ("function_name",)
+    FUNCTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    function_name: str
+    def __init__(self, function_name: _Optional[str] = ...) -> None: ...
+
+class ListCheckpointsResponse(_message.Message):
+    __slots__ = ("status_code", "message", "checkpoints")
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
+    status_code: StatusCode
+    message: str
+    checkpoints: _containers.RepeatedCompositeFieldContainer[CheckpointInfo]
+    def __init__(self, status_code: _Optional[_Union[StatusCode, str]] = ..., message: _Optional[str] = ..., checkpoints: _Optional[_Iterable[_Union[CheckpointInfo, _Mapping]]] = ...) -> None: ...
+
+class RestoreCheckpointRequest(_message.Message):
+    __slots__ = ("function_name", "checkpoint_id")
+    FUNCTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    function_name: str
+    checkpoint_id: int
+    def __init__(self, function_name: _Optional[str] = ..., checkpoint_id: _Optional[int] = ...) -> None: ...

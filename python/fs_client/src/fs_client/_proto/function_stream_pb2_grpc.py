@@ -69,6 +69,21 @@ class FunctionStreamServiceStub:
                 request_serializer=function__stream__pb2.StopFunctionRequest.SerializeToString,
                 response_deserializer=function__stream__pb2.Response.FromString,
                 _registered_method=True)
+        self.TriggerCheckpoint = channel.unary_unary(
+                '/function_stream.FunctionStreamService/TriggerCheckpoint',
+                request_serializer=function__stream__pb2.TriggerCheckpointRequest.SerializeToString,
+                response_deserializer=function__stream__pb2.TriggerCheckpointResponse.FromString,
+                _registered_method=True)
+        self.ListCheckpoints = channel.unary_unary(
+                '/function_stream.FunctionStreamService/ListCheckpoints',
+                request_serializer=function__stream__pb2.ListCheckpointsRequest.SerializeToString,
+                response_deserializer=function__stream__pb2.ListCheckpointsResponse.FromString,
+                _registered_method=True)
+        self.RestoreCheckpoint = channel.unary_unary(
+                '/function_stream.FunctionStreamService/RestoreCheckpoint',
+                request_serializer=function__stream__pb2.RestoreCheckpointRequest.SerializeToString,
+                response_deserializer=function__stream__pb2.Response.FromString,
+                _registered_method=True)
 
 
 class FunctionStreamServiceServicer:
@@ -116,6 +131,28 @@ class FunctionStreamServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TriggerCheckpoint(self, request, context):
+        """Takes a checkpoint of a running function now; answers when it is complete.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCheckpoints(self, request, context):
+        """Lists a function's complete checkpoints.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestoreCheckpoint(self, request, context):
+        """Rewinds a stopped function's state and input positions to a checkpoint;
+        its next start resumes from there. Later checkpoints are deleted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FunctionStreamServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -152,6 +189,21 @@ def add_FunctionStreamServiceServicer_to_server(servicer, server):
             'StopFunction': grpc.unary_unary_rpc_method_handler(
                     servicer.StopFunction,
                     request_deserializer=function__stream__pb2.StopFunctionRequest.FromString,
+                    response_serializer=function__stream__pb2.Response.SerializeToString,
+            ),
+            'TriggerCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.TriggerCheckpoint,
+                    request_deserializer=function__stream__pb2.TriggerCheckpointRequest.FromString,
+                    response_serializer=function__stream__pb2.TriggerCheckpointResponse.SerializeToString,
+            ),
+            'ListCheckpoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCheckpoints,
+                    request_deserializer=function__stream__pb2.ListCheckpointsRequest.FromString,
+                    response_serializer=function__stream__pb2.ListCheckpointsResponse.SerializeToString,
+            ),
+            'RestoreCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestoreCheckpoint,
+                    request_deserializer=function__stream__pb2.RestoreCheckpointRequest.FromString,
                     response_serializer=function__stream__pb2.Response.SerializeToString,
             ),
     }
@@ -343,6 +395,87 @@ class FunctionStreamService:
             target,
             '/function_stream.FunctionStreamService/StopFunction',
             function__stream__pb2.StopFunctionRequest.SerializeToString,
+            function__stream__pb2.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TriggerCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/function_stream.FunctionStreamService/TriggerCheckpoint',
+            function__stream__pb2.TriggerCheckpointRequest.SerializeToString,
+            function__stream__pb2.TriggerCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCheckpoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/function_stream.FunctionStreamService/ListCheckpoints',
+            function__stream__pb2.ListCheckpointsRequest.SerializeToString,
+            function__stream__pb2.ListCheckpointsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestoreCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/function_stream.FunctionStreamService/RestoreCheckpoint',
+            function__stream__pb2.RestoreCheckpointRequest.SerializeToString,
             function__stream__pb2.Response.FromString,
             options,
             channel_credentials,
