@@ -1,7 +1,9 @@
 /**
  * Packs a stream of Deno KV mutations into as few atomic operations as the
- * Deno KV limits allow, in order. A group of mutations always lands in one
- * atomic operation, which keeps a value and its index entry consistent.
+ * Deno KV limits allow. A group of mutations always lands in one atomic
+ * operation, which keeps a value and its index entry consistent. With
+ * `inFlight` > 1 several operations may be committing at once and land in any
+ * order; {@link AtomicBatcher.drain} is the barrier where order matters.
  * @module
  */
 import { FsError } from "../core/mod.ts";
@@ -22,6 +24,12 @@ export interface AtomicBatcherOptions {
   limits?: AtomicLimits;
   /** Called before each atomic operation is committed (tests inject faults here). */
   beforeCommit?: () => void | Promise<void>;
+  /**
+   * Most atomic operations committing at once. Deno KV runs them on its own
+   * thread, so 2 overlaps building one operation with writing the previous.
+   * @default 1
+   */
+  inFlight?: number;
 }
 
 interface Cost {
@@ -46,6 +54,9 @@ export class AtomicBatcher {
   readonly #kv: Deno.Kv;
   readonly #limits: AtomicLimits;
   readonly #beforeCommit?: () => void | Promise<void>;
+  readonly #maxInFlight: number;
+  readonly #inFlight = new Set<Promise<void>>();
+  #failure: { error: unknown } | null = null;
   #pending: KvMutation[] = [];
   #payload = 0;
   #keys = 0;
@@ -56,6 +67,7 @@ export class AtomicBatcher {
     this.#kv = kv;
     this.#limits = options.limits ?? KV_ATOMIC_LIMITS;
     this.#beforeCommit = options.beforeCommit;
+    this.#maxInFlight = Math.max(1, options.inFlight ?? 1);
   }
 
   /** Number of atomic operations committed so far. */
@@ -89,34 +101,68 @@ export class AtomicBatcher {
       this.#payload + payload > limits.maxPayloadBytes ||
       this.#keys + keys > limits.maxKeyBytes
     ) {
-      await this.flush();
+      await this.#send();
     }
     for (const m of mutations) this.#pending.push(m);
     this.#payload += payload;
     this.#keys += keys;
   }
 
-  /** Commits whatever is pending as one atomic operation. */
+  /** Commits whatever is pending and waits until every operation has landed. */
   async flush(): Promise<void> {
+    await this.#send();
+    await this.drain();
+  }
+
+  /**
+   * Waits until every operation sent so far has landed, without sending
+   * what is pending: whatever is added next lands after all of them.
+   */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    this.#throwFailure();
+  }
+
+  #throwFailure(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /** Starts committing the pending operation; waits while too many are in flight. */
+  async #send(): Promise<void> {
+    this.#throwFailure();
     if (this.#pending.length === 0) return;
     const pending = this.#pending;
     this.#pending = [];
     this.#payload = 0;
     this.#keys = 0;
-    await this.#beforeCommit?.();
+    try {
+      await this.#beforeCommit?.();
+    } catch (error) {
+      // A simulated crash: let what is already committing land first.
+      await this.drain().catch(() => {});
+      throw error;
+    }
     const op = this.#kv.atomic();
     for (const m of pending) {
       if (m.type === "set") op.set(m.key, m.value);
       else op.delete(m.key);
     }
-    const result = await op.commit();
-    if (!result.ok) {
-      throw new FsError(
-        "UNAVAILABLE",
-        "Cannot commit an atomic operation to Deno KV as it was rejected: current value is ok=false",
-      );
+    const landed: Promise<void> = op.commit().then((result) => {
+      if (!result.ok) {
+        throw new FsError(
+          "UNAVAILABLE",
+          "Cannot commit an atomic operation to Deno KV as it was rejected: current value is ok=false",
+        );
+      }
+      this.#commits++;
+    }).catch((error) => {
+      this.#failure ??= { error };
+    }).finally(() => this.#inFlight.delete(landed));
+    this.#inFlight.add(landed);
+    while (this.#inFlight.size >= this.#maxInFlight) {
+      await Promise.race(this.#inFlight);
     }
-    this.#commits++;
+    this.#throwFailure();
   }
 }
 

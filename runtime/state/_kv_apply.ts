@@ -37,14 +37,25 @@ export interface FnCache {
   positions: ChunkHeader | null;
 }
 
-/** The marker at `markerKey(fn)`: a commit to apply, or a drop to finish. */
-export type Marker = { kind: "commit"; header: ChunkHeader } | { kind: "drop" };
+/**
+ * The marker at `markerKey(fn)`: a commit to apply (a restore also drops the
+ * checkpoints after `truncateAfter`), a completed checkpoint whose redo log
+ * is still to apply, or a drop to finish.
+ */
+export type Marker =
+  | { kind: "commit"; header: ChunkHeader; truncateAfter?: number }
+  | { kind: "checkpoint"; id: number; header: ChunkHeader }
+  | { kind: "drop" };
 
 /** Whether a stored value is a {@link Marker}. */
 export function isMarker(value: unknown): value is Marker {
   const m = value as Marker | null;
-  return m?.kind === "drop" ||
-    (m?.kind === "commit" && isChunkHeader(m.header));
+  if (m?.kind === "drop") return true;
+  if (m?.kind === "checkpoint") {
+    return Number.isSafeInteger(m.id) && isChunkHeader(m.header);
+  }
+  return m?.kind === "commit" && isChunkHeader(m.header) &&
+    (m.truncateAfter === undefined || Number.isSafeInteger(m.truncateAfter));
 }
 
 const PAGE = 200;
@@ -73,7 +84,8 @@ export async function loadFnCache(kv: Deno.Kv, fn: string): Promise<FnCache> {
 /**
  * Applies a redo log to the live keys. Chunked values get the id
  * `${commitId}.${index}`, the same on every run, so a re-run rewrites the
- * same chunks instead of leaking new ones.
+ * same chunks instead of leaking new ones. On return every operation but the
+ * batcher's pending one has landed.
  */
 export async function applyRedoLog(
   kv: Deno.Kv,
@@ -88,6 +100,9 @@ export async function applyRedoLog(
       { prefix: complexPrefixKey(fn, d.store, d.prefix), cache, batcher },
     );
   }
+  // With several operations in flight, the prefix deletes must land before
+  // any put under their prefix.
+  if (log.prefixDeletes.length > 0) await batcher.drain();
   for (let i = 0; i < log.ops.length; i++) {
     const op = log.ops[i];
     const live = liveKey(fn, op.store, op.key);
@@ -121,6 +136,8 @@ export async function applyRedoLog(
       valueId: `${id}.p`,
     });
   }
+  // Whatever the caller adds next (the marker's delete) lands after all of it.
+  await batcher.drain();
 }
 
 interface Slot {

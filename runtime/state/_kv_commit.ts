@@ -1,10 +1,12 @@
 /**
  * The commit protocol of the Deno KV backend: the one-operation fast path,
- * the staged redo log with its marker (the commit point), and recovery.
+ * the staged redo log with its marker (the commit point), and recovery of
+ * whatever a crash interrupted (commits, checkpoints, restores, drops).
  * @module
  */
 import { FsError } from "../core/mod.ts";
 import {
+  checkpointDataPrefix,
   liveKey,
   markerKey,
   positionsKey,
@@ -28,15 +30,26 @@ import {
   loadFnCache,
   type Marker,
 } from "./_kv_apply.ts";
+import {
+  collectCheckpoints,
+  deleteCheckpoints,
+  listRecords,
+} from "./_checkpoint_record.ts";
 
-/** A point of the commit protocol where tests may inject a crash. */
+/** A point of the commit and checkpoint protocols where tests may inject a crash. */
 export type FaultPoint =
   /** The redo log is staged; the marker is not written yet. */
   | "staged"
   /** The marker is written; nothing is applied yet. */
   | "marked"
   /** Before each atomic operation of the apply step. */
-  | "applying";
+  | "applying"
+  /** Before each atomic operation that stages a checkpoint's data. */
+  | "staging"
+  /** A checkpoint is prepared (its record says so); it is not complete. */
+  | "prepared"
+  /** Before each atomic operation that deletes checkpoints (prune, abort). */
+  | "deleting";
 
 /** A hook called at each {@link FaultPoint}; throwing from it simulates a crash. */
 export type FaultHook = (point: FaultPoint, fn: string) => void | Promise<void>;
@@ -72,13 +85,25 @@ export function fastPath(
   return fitsOneAtomic(mutations) ? mutations : null;
 }
 
-/** Commits a redo log of any size: stage, mark (the commit point), apply, clean up. */
+/** Atomic operations of an apply step committing at once (see AtomicBatcher). */
+export const APPLY_IN_FLIGHT = 2;
+
+/**
+ * Commits a redo log of any size: stage, mark (the commit point), apply,
+ * clean up. With `truncateAfter` (a restore), the checkpoints after that id
+ * are deleted before the marker goes, so a crash cannot keep them.
+ */
 export async function commitLogged(
   kv: Deno.Kv,
   fn: string,
-  commit: { log: RedoLog; cache: FnCache; fault?: FaultHook },
+  commit: {
+    log: RedoLog;
+    cache: FnCache;
+    fault?: FaultHook;
+    truncateAfter?: number;
+  },
 ): Promise<void> {
-  const { log, cache, fault } = commit;
+  const { log, cache, fault, truncateAfter } = commit;
   const id = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   const bytes = encodeRedoLog(log);
   const header = chunkHeader(id, bytes.length);
@@ -86,13 +111,19 @@ export async function commitLogged(
   for (const m of chunkSets(stagingPrefix(fn, id), bytes)) await stage.add(m);
   await stage.flush();
   await fault?.("staged", fn);
-  const marker: Marker = { kind: "commit", header };
+  const marker: Marker = truncateAfter === undefined
+    ? { kind: "commit", header }
+    : { kind: "commit", header, truncateAfter };
   await kv.set(markerKey(fn), marker);
   await fault?.("marked", fn);
   const batcher = new AtomicBatcher(kv, {
     beforeCommit: () => fault?.("applying", fn),
+    inFlight: APPLY_IN_FLIGHT,
   });
   await applyRedoLog(kv, fn, { id, log, cache, batcher });
+  if (truncateAfter !== undefined) {
+    await truncateCheckpoints(kv, fn, { after: truncateAfter, batcher });
+  }
   // The marker goes with (or after) the last applied change, then the log.
   await batcher.add({ type: "delete", key: markerKey(fn) });
   for (const m of chunkDeletes(stagingPrefix(fn, id), header)) {
@@ -101,10 +132,23 @@ export async function commitLogged(
   await batcher.flush();
 }
 
+/** Deletes every checkpoint (of any phase) whose id is greater than `after`. */
+export async function truncateCheckpoints(
+  kv: Deno.Kv,
+  fn: string,
+  options: { after: number; batcher: AtomicBatcher },
+): Promise<void> {
+  const records = (await listRecords(kv, fn)).filter((r) =>
+    r.id > options.after
+  );
+  await deleteCheckpoints(kv, fn, { records, batcher: options.batcher });
+}
+
 /**
  * Brings a function's keys to a committed state after a crash: finishes a
- * drop, re-applies a marked redo log, deletes unmarked staging. Returns the
- * function's chunk cache, loaded from KV.
+ * drop, re-applies a marked redo log (of a commit, restore or completed
+ * checkpoint), deletes unmarked staging and half-written or half-deleted
+ * checkpoints. Returns the function's chunk cache, loaded from KV.
  */
 export async function recoverFunction(
   kv: Deno.Kv,
@@ -127,15 +171,24 @@ export async function recoverFunction(
   if (marker?.kind === "commit") {
     const { header } = marker;
     const bytes = await readChunks(kv, stagingPrefix(fn, header.id), header);
-    if (!bytes) {
-      throw new FsError(
-        "INTERNAL",
-        `Cannot re-apply commit ${header.id} of function "${fn}" as its staged log is incomplete: ` +
-          `current value is ${header.count} chunks expected`,
-      );
-    }
+    if (!bytes) throw incomplete(fn, `commit ${header.id}`, header.count);
     const log = decodeRedoLog(bytes);
     await applyRedoLog(kv, fn, { id: header.id, log, cache, batcher });
+    if (marker.truncateAfter !== undefined) {
+      await truncateCheckpoints(kv, fn, {
+        after: marker.truncateAfter,
+        batcher,
+      });
+    }
+    await batcher.add({ type: "delete", key: markerKey(fn) });
+  }
+  if (marker?.kind === "checkpoint") {
+    const { id, header } = marker;
+    const prefix = checkpointDataPrefix(fn, id, "r");
+    const bytes = await readChunks(kv, prefix, header);
+    if (!bytes) throw incomplete(fn, `checkpoint ${id}`, header.count);
+    const log = decodeRedoLog(bytes);
+    await applyRedoLog(kv, fn, { id: `c${id}`, log, cache, batcher });
     await batcher.add({ type: "delete", key: markerKey(fn) });
   }
   const staged = kv.list({ prefix: stagingPrefix(fn) }, { batchSize: 100 });
@@ -143,5 +196,14 @@ export async function recoverFunction(
     await batcher.add({ type: "delete", key: entry.key });
   }
   await batcher.flush();
+  await collectCheckpoints(kv, fn, { batcher });
   return cache;
+}
+
+function incomplete(fn: string, what: string, count: number): FsError {
+  return new FsError(
+    "INTERNAL",
+    `Cannot re-apply ${what} of function "${fn}" as its staged log is incomplete: ` +
+      `current value is ${count} chunks expected`,
+  );
 }

@@ -44,36 +44,78 @@ export interface RedoLog {
 }
 
 interface PrefixGroup {
+  /** Sorts like the group's keys in Deno KV (see {@link spaceOrder}). */
+  order: string;
   cleared: RedoPrefixDelete | null;
   ops: Map<string, RedoOp>;
+}
+
+/** Chars of a string or bytes shifted up by one, so "\0" can end a part. */
+function shifted(part: string | Uint8Array): string {
+  let s = "";
+  if (typeof part === "string") {
+    for (let i = 0; i < part.length; i++) {
+      s += String.fromCharCode(part.charCodeAt(i) + 1);
+    }
+  } else {
+    for (let i = 0; i < part.length; i++) {
+      s += String.fromCharCode(part[i] + 1);
+    }
+  }
+  return s + "\0";
+}
+
+/**
+ * A string whose order is the Deno KV order of a key space (a store's simple
+ * keys, or one ComplexKey prefix): part by part, a shorter part first. Only
+ * speed depends on it (writes in key order touch far fewer SQLite pages).
+ */
+function spaceOrder(store: string, prefix: ComplexPrefix | null): string {
+  if (prefix === null) return `${shifted(store)}t`;
+  return `${shifted(store)}d${shifted(prefix.keyGroup)}${shifted(prefix.key)}${
+    shifted(prefix.namespace)
+  }`;
 }
 
 /**
  * Folds mutations into their net effect. A deletePrefix drops the earlier
  * ops under its prefix (the prefix delete, applied first, covers them).
+ * Ops come out in Deno KV key order, key space by key space, so that
+ * reading and writing them walks the keys in order.
  */
 export function netEffect(
   mutations: StateMutation[],
   positions: SourcePosition[] | undefined,
 ): RedoLog {
   const groups = new Map<string, PrefixGroup>();
-  const groupOf = (id: string) => {
+  const groupOf = (id: string, order: () => string) => {
     let g = groups.get(id);
-    if (!g) groups.set(id, g = { cleared: null, ops: new Map() });
+    if (!g) {
+      groups.set(id, g = { order: order(), cleared: null, ops: new Map() });
+    }
     return g;
   };
   for (const m of mutations) {
     if (m.op === "deletePrefix") {
-      const g = groupOf(complexPrefixId(m.store, m.prefix));
+      const g = groupOf(
+        complexPrefixId(m.store, m.prefix),
+        () => spaceOrder(m.store, m.prefix),
+      );
       g.cleared = { store: m.store, prefix: m.prefix };
       g.ops.clear();
       continue;
     }
     const k = m.key;
-    const [gid, kid] = k.kind === "simple"
-      ? [`s${m.store.length}:${m.store}`, bytesId(k.key)]
-      : [complexPrefixId(m.store, prefixOf(k)), bytesId(k.userKey)];
-    groupOf(gid).ops.set(kid, {
+    const g = k.kind === "simple"
+      ? groupOf(
+        `s${m.store.length}:${m.store}`,
+        () => spaceOrder(m.store, null),
+      )
+      : groupOf(
+        complexPrefixId(m.store, k),
+        () => spaceOrder(m.store, prefixOf(k)),
+      );
+    g.ops.set(bytesId(k.kind === "simple" ? k.key : k.userKey), {
       store: m.store,
       key: k,
       value: m.op === "put" ? m.value : null,
@@ -84,9 +126,16 @@ export function netEffect(
     ops: [],
     positions: positions ?? null,
   };
-  for (const g of groups.values()) {
+  const sorted = [...groups.values()];
+  if (sorted.length > 1) {
+    sorted.sort((a, b) => a.order < b.order ? -1 : a.order > b.order ? 1 : 0);
+  }
+  for (const g of sorted) {
     if (g.cleared) log.prefixDeletes.push(g.cleared);
-    for (const op of g.ops.values()) log.ops.push(op);
+    // bytesId keeps one char per byte, so the default string sort is byte order.
+    const ids = [...g.ops.keys()];
+    if (ids.length > 1) ids.sort();
+    for (const id of ids) log.ops.push(g.ops.get(id)!);
   }
   return log;
 }

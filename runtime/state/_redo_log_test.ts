@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { StateMutation } from "../core/mod.ts";
 import { decodeRedoLog, encodeRedoLog, netEffect } from "./_redo_log.ts";
-import { b, ck, pattern, sk } from "./_test_util.ts";
+import { liveKey } from "./key_codec.ts";
+import { b, ck, pattern, prng, sk } from "./_test_util.ts";
 
 const P = { keyGroup: b(1), key: b(), namespace: b(0) };
 
@@ -17,10 +18,11 @@ Deno.test("netEffect() keeps the last write per key and drops writes a later del
   ];
   const log = netEffect(mutations, undefined);
   assert.deepEqual(log.prefixDeletes, [{ store: "s", prefix: P }]);
+  // In Deno KV order: a store's complex keys ("c") before its simple ones ("s").
   assert.deepEqual(log.ops, [
-    { store: "s", key: sk(b(1)), value: null },
     { store: "s", key: ck(b(1), b(), b(0), b(7)), value: b(7) },
     { store: "s", key: ck(b(1), b(), b(0, 0), b(6)), value: b(6) },
+    { store: "s", key: sk(b(1)), value: null },
     { store: "t", key: sk(b(1)), value: b(9) },
   ]);
   assert.equal(log.positions, null);
@@ -45,4 +47,38 @@ Deno.test("decodeRedoLog() reads back what encodeRedoLog() wrote, and refuses a 
     /truncated/,
   );
   assert.throws(() => decodeRedoLog(b(9)), /version/);
+});
+
+Deno.test("netEffect() orders ops as Deno KV orders their live keys", async () => {
+  const next = prng(7);
+  const bytes = () =>
+    new Uint8Array(
+      Array.from(
+        { length: Math.floor(next() * 4) },
+        () => [0, 1, 0x7f, 0xfe, 0xff][Math.floor(next() * 5)],
+      ),
+    );
+  const stores = ["a", "a\0", "ab", "", "ü"];
+  const mutations: StateMutation[] = [];
+  for (let i = 0; i < 600; i++) {
+    const store = stores[Math.floor(next() * stores.length)];
+    const key = next() < 0.5
+      ? sk(bytes())
+      : ck(bytes(), bytes(), bytes(), bytes());
+    mutations.push({ op: "put", store, key, value: b(i % 256) });
+  }
+  const log = netEffect(mutations, undefined);
+  const kv = await Deno.openKv(":memory:");
+  try {
+    for (const [i, op] of log.ops.entries()) {
+      await kv.set(liveKey("f", op.store, op.key), i);
+    }
+    const listed: number[] = [];
+    for await (const e of kv.list<number>({ prefix: ["st", "f"] })) {
+      listed.push(e.value);
+    }
+    assert.deepEqual(listed, log.ops.map((_, i) => i));
+  } finally {
+    kv.close();
+  }
 });

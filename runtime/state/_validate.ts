@@ -5,6 +5,7 @@
  */
 import { FsError } from "../core/mod.ts";
 import type {
+  CheckpointData,
   ComplexPrefix,
   KeyRange,
   ListPageOptions,
@@ -144,6 +145,54 @@ export function checkCommit(fn: string, commit: StateCommit): void {
     }
   }
   checkValue(encodePositions(commit.positions), "positions");
+}
+
+/** Checks a checkpoint id (a positive safe integer). */
+export function checkCheckpointId(
+  id: number,
+  what = "use a checkpoint id",
+): void {
+  if (!Number.isSafeInteger(id) || id < 1) {
+    throw bad(
+      `Cannot ${what} as it must be a positive integer: current value is ${id}`,
+    );
+  }
+}
+
+/** Checks everything a checkpoint carries before anything is written. */
+export function checkCheckpoint(fn: string, data: CheckpointData): void {
+  checkFn(fn);
+  checkCheckpointId(data?.id, `prepare a checkpoint of function "${fn}"`);
+  if (!Number.isFinite(data.createdAtMs)) {
+    throw bad(
+      `Cannot prepare checkpoint ${data.id} as createdAtMs is not a number: current value is ${data.createdAtMs}`,
+    );
+  }
+  if (typeof data.token !== "string") {
+    throw bad(
+      `Cannot prepare checkpoint ${data.id} as its token is not a string: current value is ${typeof data
+        .token}`,
+    );
+  }
+  if (!Array.isArray(data.positions)) {
+    throw bad(
+      `Cannot prepare checkpoint ${data.id} as positions is not a list: current value is ${typeof data
+        .positions}`,
+    );
+  }
+  checkCommit(fn, { mutations: data.mutations, positions: data.positions });
+  if (data.operatorData !== null) {
+    checkValue(data.operatorData, "the operator's checkpoint bytes");
+  }
+}
+
+/** Checks the number of checkpoints to keep (at least one). */
+export function checkKeep(keep: number): void {
+  if (!Number.isSafeInteger(keep) || keep < 1) {
+    throw bad(
+      `Cannot prune checkpoints as keep must be a positive integer: current value is ${keep}`,
+    );
+  }
 }
 
 /** A listing resolved to bounds: keys in [lower, end), skipping `lower` itself when exclusive. */

@@ -1,20 +1,28 @@
 /**
- * The behaviour every {@link StateBackend} must have, as Deno.test cases
+ * The behaviour every {@link StateBackend} (and {@link CheckpointStore}) must have, as Deno.test cases
  * registered for a backend factory. Each backend's `*_test.ts` calls
  * {@link registerBackendSuite}; this file registers nothing by itself.
  * @module
  */
 import assert from "node:assert/strict";
-import type { StateBackend, StateMutation } from "../core/mod.ts";
+import type {
+  CheckpointStore,
+  StateBackend,
+  StateMutation,
+} from "../core/mod.ts";
 import { compareBytes } from "./key_codec.ts";
 import { CHUNK_BYTES } from "./limits.ts";
 import { b, ck, listAll, pattern, put, sk, t } from "./_test_util.ts";
 import { registerSizeCases } from "./_suite_sizes.ts";
+import { registerCheckpointCases } from "./_suite_checkpoints.ts";
+
+/** A backend under test: live state and checkpoints. */
+export type SuiteBackend = StateBackend & CheckpointStore;
 
 /** A backend under test and how to release it. */
 export interface SuiteHandle {
   /** The backend. */
-  backend: StateBackend;
+  backend: SuiteBackend;
   /** Releases the backend and whatever it stored. */
   close(): Promise<void>;
 }
@@ -28,7 +36,7 @@ export interface BackendSuiteOptions {
 /** Registers one test case that gets a fresh backend. */
 export type SuiteTest = (
   title: string,
-  body: (backend: StateBackend) => Promise<void>,
+  body: (backend: SuiteBackend) => Promise<void>,
 ) => void;
 
 /** Keys chosen to trip escaping and ordering bugs: empty, 0x00, 0xFF, prefixes of each other. */
@@ -348,4 +356,5 @@ export function registerBackendSuite(
   });
 
   registerSizeCases(test);
+  registerCheckpointCases(test);
 }

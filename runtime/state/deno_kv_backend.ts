@@ -10,17 +10,26 @@
  * 3. apply: the live keys are written (prefix deletes page by page), and the
  *    last atomic operation also deletes the marker, then the staged chunks go.
  *
+ * Checkpoints (the {@link CheckpointStore} side) store their redo and undo
+ * logs as packed chunks and reuse the same marker and apply step: see
+ * _kv_checkpoint.ts and _kv_checkpoint_history.ts.
+ *
  * Recovery is automatic: the first call for a function (any method) re-applies
- * a marked log and removes unmarked staging; `recover(fn)` does it eagerly.
+ * a marked log (of a commit, restore or completed checkpoint), removes
+ * unmarked staging and half-written checkpoints; `recover(fn)` does it eagerly.
  * The backend assumes it is the only writer of its functions' state in this
  * KV (the server opens one KV and one backend).
  * @module
  */
 import { FsError } from "../core/mod.ts";
 import type {
+  CheckpointData,
+  CheckpointInfo,
+  CheckpointStore,
   ComplexPrefix,
   KeyRange,
   ListPageOptions,
+  RestoredCheckpoint,
   SourcePosition,
   StateBackend,
   StateCommit,
@@ -48,8 +57,26 @@ import {
 import { decodeValue, listEntries } from "./_kv_read.ts";
 import { RwLock } from "./_rw_lock.ts";
 import {
+  abortKv,
+  type CheckpointContext,
+  completeKv,
+  type PreparedLog,
+  prepareKv,
+  reserveCheckpointId,
+} from "./_kv_checkpoint.ts";
+import {
+  latestKv,
+  listKv,
+  preparedKv,
+  pruneKv,
+  restoreKv,
+} from "./_kv_checkpoint_history.ts";
+import {
+  checkCheckpoint,
+  checkCheckpointId,
   checkCommit,
   checkFn,
+  checkKeep,
   checkKey,
   checkNames,
   checkPrefix,
@@ -68,9 +95,22 @@ export interface DenoKvStateBackendOptions {
 }
 
 interface FnState {
+  /** Orders reads (read side) against commits, applies and recovery (write side). */
   lock: RwLock;
+  /** Orders checkpoint steps of the function (taken before `lock`). */
+  cpLock: RwLock;
   ready: boolean;
   cache: FnCache;
+  /** The prepared checkpoint's redo log, while this instance prepared it. */
+  prepared: PreparedLog | null;
+}
+
+/** A refusal (bad id, conflict, unknown checkpoint) changed nothing: no recovery needed. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof FsError &&
+    ["BAD_REQUEST", "CONFLICT", "NOT_FOUND", "LIMIT_EXCEEDED"].includes(
+      error.code,
+    );
 }
 
 function unavailable(what: string, error: unknown): unknown {
@@ -82,8 +122,8 @@ function unavailable(what: string, error: unknown): unknown {
   );
 }
 
-/** A {@link StateBackend} over a Deno KV that the caller opens and closes. */
-export class DenoKvStateBackend implements StateBackend {
+/** A {@link StateBackend} and {@link CheckpointStore} over a Deno KV that the caller opens and closes. */
+export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   readonly #kv: Deno.Kv;
   readonly #fault?: FaultHook;
   readonly #fns = new Map<string, FnState>();
@@ -177,18 +217,155 @@ export class DenoKvStateBackend implements StateBackend {
   async dropFunction(fn: string): Promise<void> {
     checkFn(fn);
     const st = this.#state(fn);
-    await st.lock.write(async () => {
-      st.ready = false;
-      try {
-        const marker: Marker = { kind: "drop" };
-        await this.#kv.set(markerKey(fn), marker);
-        await dropAll(this.#kv, fn, { batcher: new AtomicBatcher(this.#kv) });
-      } catch (error) {
-        throw unavailable(`drop the state of function "${fn}"`, error);
-      }
-      st.cache = { big: new Map(), positions: null };
-      st.ready = true;
-    });
+    await st.cpLock.write(() =>
+      st.lock.write(async () => {
+        st.ready = false;
+        st.prepared = null;
+        try {
+          const marker: Marker = { kind: "drop" };
+          await this.#kv.set(markerKey(fn), marker);
+          await dropAll(this.#kv, fn, {
+            batcher: new AtomicBatcher(this.#kv),
+          });
+        } catch (error) {
+          throw unavailable(`drop the state of function "${fn}"`, error);
+        }
+        st.cache = { big: new Map(), positions: null };
+        st.ready = true;
+      })
+    );
+  }
+
+  /** Reserves the next checkpoint id of a function (ids only grow, even across restores and prunes). */
+  async nextCheckpointId(fn: string): Promise<number> {
+    checkFn(fn);
+    return await this.#checkpoint(
+      fn,
+      { write: false, what: `reserve a checkpoint id of function "${fn}"` },
+      (ctx) => reserveCheckpointId(ctx.kv, fn),
+    );
+  }
+
+  /**
+   * Makes a checkpoint durable but not yet visible: its redo log, the undo
+   * images of the keys it changes, positions and operator bytes.
+   *
+   * @throws {FsError} CONFLICT when another checkpoint is prepared.
+   */
+  async prepareCheckpoint(
+    fn: string,
+    data: CheckpointData,
+  ): Promise<CheckpointInfo> {
+    checkCheckpoint(fn, data);
+    return await this.#checkpoint(
+      fn,
+      {
+        write: false,
+        what: `prepare checkpoint ${data.id} of function "${fn}"`,
+      },
+      async (ctx, st) => {
+        const { info, prepared } = await prepareKv(ctx, data);
+        st.prepared = prepared;
+        return info;
+      },
+    );
+  }
+
+  /**
+   * Makes the prepared checkpoint the function's latest: applies its state
+   * changes and positions to the live keys, crash-safely.
+   *
+   * @throws {FsError} NOT_FOUND when no checkpoint with this id is prepared.
+   */
+  async completeCheckpoint(fn: string, id: number): Promise<void> {
+    checkFn(fn);
+    checkCheckpointId(id, `complete a checkpoint of function "${fn}"`);
+    await this.#checkpoint(
+      fn,
+      { write: true, what: `complete checkpoint ${id} of function "${fn}"` },
+      async (ctx, st) => {
+        const prepared = st.prepared;
+        st.prepared = null;
+        await completeKv(ctx, { id, prepared });
+      },
+    );
+  }
+
+  /** Discards the prepared checkpoint with this id, if any; live state is untouched. */
+  async abortCheckpoint(fn: string, id: number): Promise<void> {
+    checkFn(fn);
+    checkCheckpointId(id, `abort a checkpoint of function "${fn}"`);
+    await this.#checkpoint(
+      fn,
+      { write: false, what: `abort checkpoint ${id} of function "${fn}"` },
+      async (ctx, st) => {
+        if (st.prepared?.id === id) st.prepared = null;
+        await abortKv(ctx, id);
+      },
+    );
+  }
+
+  /** The prepared (durable, undecided) checkpoint of a function, or null. */
+  async preparedCheckpoint(fn: string): Promise<CheckpointInfo | null> {
+    checkFn(fn);
+    return await this.#checkpoint(
+      fn,
+      {
+        write: false,
+        what: `read the prepared checkpoint of function "${fn}"`,
+      },
+      (ctx) => preparedKv(ctx.kv, fn),
+    );
+  }
+
+  /** The complete checkpoints of a function, oldest first. */
+  async listCheckpoints(fn: string): Promise<CheckpointInfo[]> {
+    checkFn(fn);
+    return await this.#checkpoint(
+      fn,
+      { write: false, what: `list the checkpoints of function "${fn}"` },
+      (ctx) => listKv(ctx.kv, fn),
+    );
+  }
+
+  /** The latest complete checkpoint of a function with the operator's bytes, or null. */
+  async latestCheckpoint(fn: string): Promise<RestoredCheckpoint | null> {
+    checkFn(fn);
+    return await this.#checkpoint(
+      fn,
+      { write: false, what: `read the latest checkpoint of function "${fn}"` },
+      (ctx) => latestKv(ctx.kv, fn),
+    );
+  }
+
+  /**
+   * Rewinds live state and positions to a complete checkpoint and deletes
+   * the checkpoints after it. The function must not be running.
+   *
+   * @throws {FsError} NOT_FOUND when the function has no such checkpoint.
+   */
+  async restoreCheckpoint(fn: string, id: number): Promise<void> {
+    checkFn(fn);
+    checkCheckpointId(id, `restore a checkpoint of function "${fn}"`);
+    await this.#checkpoint(
+      fn,
+      { write: true, what: `restore checkpoint ${id} of function "${fn}"` },
+      async (ctx, st) => {
+        st.prepared = null;
+        await restoreKv(ctx, id);
+      },
+    );
+  }
+
+  /** Deletes all but the newest `keep` complete checkpoints (keep >= 1). */
+  async pruneCheckpoints(fn: string, keep: number): Promise<void> {
+    checkFn(fn);
+    checkKeep(keep);
+    await this.#checkpoint(
+      fn,
+      { write: false, what: `prune the checkpoints of function "${fn}"` },
+      (ctx) => pruneKv(ctx, keep),
+    );
   }
 
   /**
@@ -207,8 +384,10 @@ export class DenoKvStateBackend implements StateBackend {
     if (!st) {
       st = {
         lock: new RwLock(),
+        cpLock: new RwLock(),
         ready: false,
         cache: { big: new Map(), positions: null },
+        prepared: null,
       };
       this.#fns.set(fn, st);
     }
@@ -217,6 +396,7 @@ export class DenoKvStateBackend implements StateBackend {
 
   async #recover(fn: string, st: FnState): Promise<void> {
     st.ready = false;
+    st.prepared = null;
     try {
       st.cache = await recoverFunction(this.#kv, fn);
     } catch (error) {
@@ -226,20 +406,53 @@ export class DenoKvStateBackend implements StateBackend {
   }
 
   /** Runs a write under the function's write lock, recovering first; a failure forces recovery next time. */
-  async #write(
+  async #write<T>(
     fn: string,
-    work: (st: FnState) => Promise<void>,
+    work: (st: FnState) => Promise<T>,
     what: string,
-  ): Promise<void> {
+  ): Promise<T> {
     const st = this.#state(fn);
-    await st.lock.write(async () => {
+    return await st.lock.write(async () => {
       if (!st.ready) await this.#recover(fn, st);
       try {
-        await work(st);
+        return await work(st);
       } catch (error) {
-        st.ready = false;
+        if (!isRefusal(error)) st.ready = false;
         throw unavailable(what, error);
       }
+    });
+  }
+
+  /**
+   * Runs a checkpoint step under the function's checkpoint lock: `write`
+   * steps (they change live keys) also hold the write lock; the others hold
+   * the read lock, so reads of live state go on meanwhile. A failure other
+   * than a refusal (which wrote nothing) forces recovery next time.
+   */
+  async #checkpoint<T>(
+    fn: string,
+    step: { write: boolean; what: string },
+    work: (ctx: CheckpointContext, st: FnState) => Promise<T>,
+  ): Promise<T> {
+    const st = this.#state(fn);
+    const ctx = (): CheckpointContext => ({
+      kv: this.#kv,
+      fn,
+      cache: st.cache,
+      fault: this.#fault,
+    });
+    return await st.cpLock.write(async () => {
+      if (step.write) {
+        return await this.#write(fn, () => work(ctx(), st), step.what);
+      }
+      return await this.#read(fn, async () => {
+        try {
+          return await work(ctx(), st);
+        } catch (error) {
+          if (!isRefusal(error)) st.ready = false;
+          throw unavailable(step.what, error);
+        }
+      });
     });
   }
 

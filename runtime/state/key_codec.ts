@@ -12,6 +12,9 @@
  * ["st", fn, "p"]                                        input positions
  * ["st", fn, "m"]                                        commit or drop marker
  * ["st", fn, "g", commitId, i]                           staged redo log chunk i
+ * ["st", fn, "n"]                                        last checkpoint id reserved
+ * ["st", fn, "c", id]                                    checkpoint record (phase, headers)
+ * ["st", fn, "d", id, part, i]                           checkpoint data chunk i
  * ```
  * @module
  */
@@ -91,6 +94,30 @@ export function stagingPrefix(fn: string, commitId?: string): Deno.KvKey {
   return commitId === undefined
     ? [STATE_ROOT, fn, "g"]
     : [STATE_ROOT, fn, "g", commitId];
+}
+
+/** The key of the last checkpoint id a function reserved. */
+export function checkpointCounterKey(fn: string): Deno.KvKey {
+  return [STATE_ROOT, fn, "n"];
+}
+
+/** The key of one checkpoint record, or the prefix of all of them when id is absent. */
+export function checkpointKey(fn: string, id?: number): Deno.KvKey {
+  return id === undefined ? [STATE_ROOT, fn, "c"] : [STATE_ROOT, fn, "c", id];
+}
+
+/**
+ * The prefix of a checkpoint's data: "r" redo log, "u" undo log, "p"
+ * positions, "o" operator bytes; every part when part is absent.
+ */
+export function checkpointDataPrefix(
+  fn: string,
+  id: number,
+  part?: "r" | "u" | "p" | "o",
+): Deno.KvKey {
+  return part === undefined
+    ? [STATE_ROOT, fn, "d", id]
+    : [STATE_ROOT, fn, "d", id, part];
 }
 
 function stateKey(

@@ -5,9 +5,13 @@
  * @module
  */
 import type {
+  CheckpointData,
+  CheckpointInfo,
+  CheckpointStore,
   ComplexPrefix,
   KeyRange,
   ListPageOptions,
+  RestoredCheckpoint,
   SourcePosition,
   StateBackend,
   StateCommit,
@@ -21,14 +25,18 @@ import {
   simplePrefixKey,
 } from "./key_codec.ts";
 import {
+  checkCheckpoint,
+  checkCheckpointId,
   checkCommit,
   checkFn,
+  checkKeep,
   checkKey,
   checkNames,
   checkPrefix,
   resolveList,
 } from "./_validate.ts";
 import { copyPositions } from "./_positions.ts";
+import { MemoryCheckpoints } from "./_memory_checkpoints.ts";
 
 /** Entries of one listable key space, by hex of the key (hex order is byte order). */
 type Space = Map<string, StateEntry>;
@@ -54,9 +62,22 @@ function settle<T>(work: () => T): Promise<T> {
   }
 }
 
-/** A {@link StateBackend} that keeps everything in memory. */
-export class MemoryStateBackend implements StateBackend {
+/** A {@link StateBackend} and {@link CheckpointStore} that keep everything in memory. */
+export class MemoryStateBackend implements StateBackend, CheckpointStore {
   readonly #fns = new Map<string, FnData>();
+  readonly #checkpoints = new MemoryCheckpoints({
+    get: (fn, store, key) => {
+      const entry = this.#fns.get(fn)?.spaces.get(spaceId(store, key))
+        ?.get(hexOf(key.kind === "simple" ? key.key : key.userKey));
+      return entry ? entry.value.slice() : null;
+    },
+    entries: (fn, store, prefix) =>
+      [
+        ...(this.#fns.get(fn)?.spaces.get(complexPrefixId(store, prefix))
+          ?.values() ?? []),
+      ].map((e) => ({ key: e.key.slice(), value: e.value.slice() })),
+    apply: (fn, commit) => this.#apply(fn, commit),
+  });
 
   #data(fn: string): FnData {
     let d = this.#fns.get(fn);
@@ -167,11 +188,105 @@ export class MemoryStateBackend implements StateBackend {
     });
   }
 
-  /** Removes every key, value and position of a function. */
+  /** Removes every key, value, position and checkpoint of a function. */
   dropFunction(fn: string): Promise<void> {
     return settle(() => {
       checkFn(fn);
       this.#fns.delete(fn);
+      this.#checkpoints.drop(fn);
+    });
+  }
+
+  /** Reserves the next checkpoint id of a function (ids only grow, even across restores). */
+  nextCheckpointId(fn: string): Promise<number> {
+    return settle(() => {
+      checkFn(fn);
+      return this.#checkpoints.nextId(fn);
+    });
+  }
+
+  /**
+   * Stores a checkpoint with the undo images of the keys it changes; live
+   * state is untouched until it completes.
+   *
+   * @throws {FsError} CONFLICT when another checkpoint is prepared.
+   */
+  prepareCheckpoint(
+    fn: string,
+    data: CheckpointData,
+  ): Promise<CheckpointInfo> {
+    return settle(() => {
+      checkCheckpoint(fn, data);
+      return this.#checkpoints.prepare(fn, data);
+    });
+  }
+
+  /**
+   * Applies the prepared checkpoint's changes and positions to live state.
+   *
+   * @throws {FsError} NOT_FOUND when no checkpoint with this id is prepared.
+   */
+  completeCheckpoint(fn: string, id: number): Promise<void> {
+    return settle(() => {
+      checkFn(fn);
+      checkCheckpointId(id, `complete a checkpoint of function "${fn}"`);
+      this.#checkpoints.complete(fn, id);
+    });
+  }
+
+  /** Discards the prepared checkpoint with this id, if any; live state is untouched. */
+  abortCheckpoint(fn: string, id: number): Promise<void> {
+    return settle(() => {
+      checkFn(fn);
+      checkCheckpointId(id, `abort a checkpoint of function "${fn}"`);
+      this.#checkpoints.abort(fn, id);
+    });
+  }
+
+  /** The prepared (durable, undecided) checkpoint of a function, or null. */
+  preparedCheckpoint(fn: string): Promise<CheckpointInfo | null> {
+    return settle(() => {
+      checkFn(fn);
+      return this.#checkpoints.prepared(fn);
+    });
+  }
+
+  /** The complete checkpoints of a function, oldest first. */
+  listCheckpoints(fn: string): Promise<CheckpointInfo[]> {
+    return settle(() => {
+      checkFn(fn);
+      return this.#checkpoints.list(fn);
+    });
+  }
+
+  /** The latest complete checkpoint of a function with the operator's bytes, or null. */
+  latestCheckpoint(fn: string): Promise<RestoredCheckpoint | null> {
+    return settle(() => {
+      checkFn(fn);
+      return this.#checkpoints.latest(fn);
+    });
+  }
+
+  /**
+   * Rewinds live state and positions to a complete checkpoint and deletes
+   * the checkpoints after it.
+   *
+   * @throws {FsError} NOT_FOUND when the function has no such checkpoint.
+   */
+  restoreCheckpoint(fn: string, id: number): Promise<void> {
+    return settle(() => {
+      checkFn(fn);
+      checkCheckpointId(id, `restore a checkpoint of function "${fn}"`);
+      this.#checkpoints.restore(fn, id);
+    });
+  }
+
+  /** Deletes all but the newest `keep` complete checkpoints (keep >= 1). */
+  pruneCheckpoints(fn: string, keep: number): Promise<void> {
+    return settle(() => {
+      checkFn(fn);
+      checkKeep(keep);
+      this.#checkpoints.prune(fn, keep);
     });
   }
 }

@@ -1,0 +1,170 @@
+/**
+ * Undo images of a checkpoint: for every key its redo log changes, the live
+ * value it replaces (or its absence), and every entry its prefix deletes
+ * remove. Restoring an older checkpoint writes them back.
+ *
+ * Reading them is most of a checkpoint's cost, so the keys (in Deno KV
+ * order, as netEffect sorts them) are read in segments, several at once:
+ * a segment first scans its key range, which costs about a third of point
+ * reads per entry; when the range holds many more entries than the segment
+ * changes, the rest of the segment falls back to `getMany` (10 keys a call).
+ * @module
+ */
+import {
+  compareBytes,
+  complexPrefixKey,
+  simplePrefixKey,
+} from "./key_codec.ts";
+import { decodeValue } from "./_kv_read.ts";
+import type { RedoLog, RedoOp } from "./_redo_log.ts";
+
+/** Keys per segment. */
+const SEGMENT = 1000;
+/** A segment's scan stops after this many entries per changed key. */
+const SCAN_FACTOR = 2;
+/** A segment's scan stops after this many bytes of values. */
+const SCAN_BYTES = 4 * 1024 * 1024;
+/** Segments read at once. */
+const READERS = 4;
+/** Most keys of one `getMany` call (a Deno KV limit). */
+const GET_MANY = 10;
+
+interface Segment {
+  /** The listed prefix of the key space. */
+  prefix: Deno.KvKey;
+  /** Indexes into the log's ops, in key order. */
+  ops: number[];
+}
+
+function userKeyOf(op: RedoOp): Uint8Array {
+  return op.key.kind === "simple" ? op.key.key : op.key.userKey;
+}
+
+/** Whether two ops are in the same listable key space (store and prefix). */
+function sameSpace(a: RedoOp, b: RedoOp): boolean {
+  if (a.store !== b.store || a.key.kind !== b.key.kind) return false;
+  if (a.key.kind === "simple" || b.key.kind === "simple") return true;
+  return compareBytes(a.key.keyGroup, b.key.keyGroup) === 0 &&
+    compareBytes(a.key.key, b.key.key) === 0 &&
+    compareBytes(a.key.namespace, b.key.namespace) === 0;
+}
+
+function spacePrefix(fn: string, op: RedoOp): Deno.KvKey {
+  return op.key.kind === "simple"
+    ? simplePrefixKey(fn, op.store)
+    : complexPrefixKey(fn, op.store, op.key);
+}
+
+/**
+ * The undo log of a redo log against the current live state: ops only (no
+ * prefix deletes, no positions), each setting a key back to its value now.
+ */
+export async function captureUndo(
+  kv: Deno.Kv,
+  fn: string,
+  log: RedoLog,
+): Promise<RedoLog> {
+  const undo: RedoOp[] = [];
+  // Entries under a deleted prefix, by space: ops there are answered from it.
+  const cleared = new Map<string, Map<string, true>>();
+  for (const d of log.prefixDeletes) {
+    const seen = new Map<string, true>();
+    const prefix = complexPrefixKey(fn, d.store, d.prefix);
+    const iter = kv.list<unknown>({ prefix }, { batchSize: 500 });
+    for await (const entry of iter) {
+      const userKey = entry.key[entry.key.length - 1] as Uint8Array;
+      seen.set(userKey.join(","), true);
+      undo.push({
+        store: d.store,
+        key: { kind: "complex", ...d.prefix, userKey },
+        value: await decodeValue(kv, fn, entry.value),
+      });
+    }
+    cleared.set(JSON.stringify(prefix.map(String)), seen);
+  }
+  const pre: (Uint8Array | null)[] = new Array(log.ops.length).fill(null);
+  const segments: Segment[] = [];
+  let current: Segment | null = null;
+  let clearedHere: Map<string, true> | undefined;
+  for (let i = 0; i < log.ops.length; i++) {
+    const op = log.ops[i];
+    if (i === 0 || !sameSpace(log.ops[i - 1], op)) {
+      const prefix = spacePrefix(fn, op);
+      clearedHere = cleared.size > 0
+        ? cleared.get(JSON.stringify(prefix.map(String)))
+        : undefined;
+      current = null;
+      if (!clearedHere) segments.push(current = { prefix, ops: [] });
+    }
+    if (clearedHere) {
+      // Already in the undo log when it existed; absent otherwise.
+      if (!clearedHere.has(userKeyOf(op).join(","))) {
+        undo.push({ store: op.store, key: op.key, value: null });
+      }
+      continue;
+    }
+    if (current!.ops.length === SEGMENT) {
+      segments.push(current = { prefix: current!.prefix, ops: [] });
+    }
+    current!.ops.push(i);
+  }
+  let next = 0;
+  const reader = async () => {
+    while (next < segments.length) {
+      await readSegment(kv, fn, { segment: segments[next++], log, pre });
+    }
+  };
+  await Promise.all(Array.from({ length: READERS }, reader));
+  for (const s of segments) {
+    for (const i of s.ops) {
+      const op = log.ops[i];
+      undo.push({ store: op.store, key: op.key, value: pre[i] });
+    }
+  }
+  return { prefixDeletes: [], ops: undo, positions: null };
+}
+
+/** Reads the live values of one segment's keys into `pre` (null when absent). */
+async function readSegment(
+  kv: Deno.Kv,
+  fn: string,
+  target: { segment: Segment; log: RedoLog; pre: (Uint8Array | null)[] },
+): Promise<void> {
+  const { segment: { prefix, ops }, log, pre } = target;
+  const keyAt = (j: number) => userKeyOf(log.ops[ops[j]]);
+  const last = keyAt(ops.length - 1);
+  // The smallest byte string after `last`: nothing sorts in between.
+  const end = new Uint8Array(last.length + 1);
+  end.set(last);
+  const limit = ops.length * SCAN_FACTOR + 16;
+  const iter = kv.list<unknown>(
+    { start: [...prefix, keyAt(0)], end: [...prefix, end] },
+    { limit, batchSize: Math.min(limit, 1000) },
+  );
+  let j = 0;
+  let scanned = 0;
+  let bytes = 0;
+  for await (const entry of iter) {
+    scanned++;
+    const key = entry.key[entry.key.length - 1] as Uint8Array;
+    // Keys of the segment the scan went past are absent.
+    while (j < ops.length && compareBytes(keyAt(j), key) < 0) j++;
+    if (j < ops.length && compareBytes(keyAt(j), key) === 0) {
+      pre[ops[j++]] = await decodeValue(kv, fn, entry.value);
+    }
+    const value = entry.value;
+    bytes += value instanceof Uint8Array ? value.length : 64;
+    if (bytes > SCAN_BYTES) break;
+  }
+  if (scanned < limit && bytes <= SCAN_BYTES) return;
+  // The range is sparse in changed keys: read the rest one by one.
+  for (let at = j; at < ops.length; at += GET_MANY) {
+    const slice = ops.slice(at, at + GET_MANY);
+    const entries = await kv.getMany<unknown[]>(
+      slice.map((i) => [...prefix, userKeyOf(log.ops[i])]),
+    );
+    for (const [n, e] of entries.entries()) {
+      pre[slice[n]] = await decodeValue(kv, fn, e.value);
+    }
+  }
+}
