@@ -15,12 +15,12 @@ import {
   type Logger,
   messageOf,
   parseTaskConfig,
-  type StateBackend,
 } from "../core/mod.ts";
 import type { PyodideSnapshot } from "../isolate/mod.ts";
 import { type FunctionMetrics, noMetrics } from "../metrics/mod.ts";
 import { FunctionRegistry, notFound } from "./function_registry.ts";
 import { FunctionRunner } from "./function_runner.ts";
+import type { CheckpointedState } from "./result_committer.ts";
 import { FunctionSupervisor } from "./supervisor.ts";
 import { transition } from "./transitions.ts";
 import { checkUpload, type UploadLimits } from "./upload_limits.ts";
@@ -29,8 +29,8 @@ import { checkUpload, type UploadLimits } from "./upload_limits.ts";
 export interface EngineOptions {
   /** The server's Deno KV (registry). */
   kv: Deno.Kv;
-  /** Where operator state lives. */
-  state: StateBackend;
+  /** Where operator state and checkpoints live. */
+  state: CheckpointedState;
   /** The Pyodide snapshot every worker starts from. */
   snapshot: PyodideSnapshot;
   /** The server log. */
@@ -194,34 +194,55 @@ export class Engine implements FunctionControl {
       });
   }
 
-  /** Takes a checkpoint of a running function now; resolves with its id. */
-  triggerCheckpoint(name: string): Promise<number> {
-    return Promise.reject(
-      new FsError(
-        "INTERNAL",
-        `Cannot trigger a checkpoint of function "${name}" as checkpoints are not built yet`,
-      ),
-    );
+  /**
+   * Takes a checkpoint of a running function now; resolves with its id once
+   * it is complete.
+   */
+  async triggerCheckpoint(name: string): Promise<number> {
+    await this.#requireRecord(name);
+    const slot = this.#slots.get(name);
+    if (slot?.status !== "RUNNING" || slot.runner === null) {
+      throw new FsError(
+        "CONFLICT",
+        `Cannot take a checkpoint of function "${name}" as it is not running: current status is ${
+          slot?.status ?? "CREATED"
+        }`,
+      );
+    }
+    return await slot.runner.requestCheckpoint();
   }
 
   /** Lists a function's complete checkpoints, oldest first. */
-  listCheckpoints(name: string): Promise<CheckpointInfo[]> {
-    return Promise.reject(
-      new FsError(
-        "INTERNAL",
-        `Cannot list checkpoints of function "${name}" as checkpoints are not built yet`,
-      ),
-    );
+  async listCheckpoints(name: string): Promise<CheckpointInfo[]> {
+    await this.#requireRecord(name);
+    return await this.#options.state.listCheckpoints(name);
   }
 
-  /** Rewinds a stopped function to one of its checkpoints. */
+  /**
+   * Rewinds a stopped (or failed) function's state and input positions to
+   * one of its checkpoints; the checkpoints after it are deleted.
+   */
   restoreCheckpoint(name: string, checkpointId: number): Promise<void> {
-    return Promise.reject(
-      new FsError(
-        "INTERNAL",
-        `Cannot restore checkpoint ${checkpointId} of function "${name}" as checkpoints are not built yet`,
-      ),
-    );
+    return this.#locked(name, async () => {
+      await this.#requireRecord(name);
+      const status = this.#slots.get(name)?.status ?? "CREATED";
+      if (status !== "STOPPED" && status !== "FAILED" && status !== "CREATED") {
+        throw new FsError(
+          "CONFLICT",
+          `Cannot restore checkpoint ${checkpointId} of function "${name}" as it is not stopped: current status is ${status}`,
+        );
+      }
+      await this.#options.state.restoreCheckpoint(name, checkpointId);
+      this.#event(`function restored to checkpoint ${checkpointId}`, name);
+    });
+  }
+
+  /**
+   * Kills a running function's worker as a crash would; the restart policy
+   * takes over (for fault tests; not part of the gRPC API).
+   */
+  crashWorker(name: string): void {
+    this.#slots.get(name)?.runner?.crashWorker();
   }
 
   /** Stops every running function (server shutdown); their desired state is kept. */

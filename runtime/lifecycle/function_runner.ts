@@ -1,17 +1,18 @@
 /**
  * Runs one started function: reads its inputs, hands records and watermarks
- * to its isolate in stream order, writes what it emits, commits state with
- * input positions, and checks its heartbeat between batches. Any failure
- * stops the runner and is reported once through `onFailure`.
+ * to its isolate in stream order, commits what each call produced (see
+ * result_committer.ts), takes checkpoints and checks its heartbeat between
+ * batches. Any failure stops the runner and is reported once through
+ * `onFailure`.
  * @module
  */
 import {
+  FsError,
   type InputRecord,
   type Logger,
   messageOf,
   type PythonModule,
   type SourcePosition,
-  type StateBackend,
   type StateMutation,
   type TaskConfig,
 } from "../core/mod.ts";
@@ -27,13 +28,21 @@ import {
   noMetrics,
 } from "../metrics/mod.ts";
 import { BatchPlanner, type BatchStep } from "./batch_steps.ts";
+import { CheckpointSchedule } from "./checkpoint_schedule.ts";
 import { checkHeartbeat, HeartbeatSchedule } from "./heartbeat.ts";
 import { operatorLog } from "./operator_log.ts";
 import {
+  CheckpointCommitter,
+  type CheckpointedState,
+  openResultCommitter,
+  type ResultCommitter,
+  writesThroughSinks,
+} from "./result_committer.ts";
+import {
   closeAll,
-  openConnectors,
+  openInputs,
+  openSinks,
   type RunnerInput,
-  sendByChannel,
 } from "./runner_io.ts";
 import { WatermarkTracker } from "./watermarks.ts";
 
@@ -45,8 +54,8 @@ export interface RunnerOptions {
   className: string;
   /** The uploaded modules. */
   modules: PythonModule[];
-  /** Where state and input positions live. */
-  state: StateBackend;
+  /** Where state, input positions and checkpoints live. */
+  state: CheckpointedState;
   /** The Pyodide snapshot workers start from. */
   snapshot: PyodideSnapshot;
   /** The server log. */
@@ -77,12 +86,30 @@ function positionKey(topic: string, partition: number): string {
   return `${partition}:${topic}`;
 }
 
+/** The started parts a runner is built from. */
+interface RunnerParts {
+  isolate: FunctionIsolate;
+  inputs: RunnerInput[];
+  sinks: SinkWriter[];
+  committer: ResultCommitter;
+  positions: SourcePosition[];
+}
+
+function stoppedError(name: string): FsError {
+  return new FsError(
+    "CONFLICT",
+    `Cannot finish a checkpoint of function "${name}" as it stopped: current state is stopping or failed`,
+  );
+}
+
 /** A running function. Create with {@link FunctionRunner.start}. */
 export class FunctionRunner {
   readonly #options: RunnerOptions;
   readonly #isolate: FunctionIsolate;
   readonly #inputs: RunnerInput[];
   readonly #sinks: SinkWriter[];
+  readonly #committer: ResultCommitter;
+  readonly #checkpoints: CheckpointSchedule | null;
   readonly #positions: Map<string, SourcePosition>;
   readonly #tracker: WatermarkTracker;
   readonly #planner: BatchPlanner;
@@ -91,21 +118,25 @@ export class FunctionRunner {
   #loop: Promise<void> = Promise.resolve();
   #closed = false;
   #groupCommittedAt = Number.NEGATIVE_INFINITY;
+  /** Whether anything was read, written or emitted since the last checkpoint. */
+  #changedSinceCheckpoint = false;
 
   private constructor(
     options: RunnerOptions,
-    parts: {
-      isolate: FunctionIsolate;
-      inputs: RunnerInput[];
-      sinks: SinkWriter[];
-      positions: SourcePosition[];
-    },
+    parts: RunnerParts,
   ) {
     const { watermarks, supervision, inputGroups } = options.config;
     this.#options = options;
     this.#isolate = parts.isolate;
     this.#inputs = parts.inputs;
     this.#sinks = parts.sinks;
+    this.#committer = parts.committer;
+    this.#checkpoints = parts.committer instanceof CheckpointCommitter
+      ? new CheckpointSchedule(
+        options.config.checkpointIntervalSeconds * 1000,
+        Date.now(),
+      )
+      : null;
     this.#positions = new Map(
       parts.positions.map((p) => [positionKey(p.topic, p.partition), p]),
     );
@@ -121,53 +152,116 @@ export class FunctionRunner {
   }
 
   /**
-   * Starts the isolate (import, init), the outputs and the inputs, then the
-   * processing loop. Anything started is released again when a step fails.
+   * Starts the outputs, recovers the last checkpoint (if checkpoints are
+   * on), starts the isolate (import, init, `restore_checkpoint`) and the
+   * inputs at the recovered positions, then the processing loop. Anything
+   * started is released again when a step fails.
    */
   static async start(options: RunnerOptions): Promise<FunctionRunner> {
     const { config } = options;
-    const isolate = await FunctionIsolate.start({
-      functionName: config.name,
-      className: options.className,
-      modules: options.modules,
-      initConfig: config.initConfig,
-      outputCount: config.outputs.length,
-      state: options.state,
-      snapshot: options.snapshot,
-      callTimeoutMs: config.supervision.callTimeoutMs,
-      onLog: operatorLog(options.logger, config.name),
-    });
+    // Client library lines go through the server log (and its format).
+    const kafkaLog = (level: "error" | "warn", message: string) =>
+      options.logger.log(level, message, {
+        function: config.name,
+        component: "kafka",
+      });
+    const opened: { close(): Promise<void> }[] = [];
+    let isolate: FunctionIsolate | null = null;
     try {
+      const sinks = writesThroughSinks(config)
+        ? await openSinks(config, { logger: kafkaLog })
+        : [];
+      opened.push(...sinks);
+      const { committer, latest } = await openResultCommitter({
+        config,
+        store: options.state,
+        sinks,
+        logger: options.logger,
+        kafkaLog,
+        metrics: options.metrics,
+      });
+      opened.push(committer);
       const positions = await options.state.positions(config.name);
-      // Client library lines go through the server log (and its format).
-      const logger = (level: "error" | "warn", message: string) =>
-        options.logger.log(level, message, {
-          function: config.name,
-          component: "kafka",
-        });
-      const connectors = await openConnectors(config, { positions, logger });
+      isolate = await FunctionIsolate.start({
+        functionName: config.name,
+        className: options.className,
+        modules: options.modules,
+        initConfig: config.initConfig,
+        outputCount: config.outputs.length,
+        state: committer.state,
+        snapshot: options.snapshot,
+        callTimeoutMs: config.supervision.callTimeoutMs,
+        onLog: operatorLog(options.logger, config.name),
+      });
+      if (latest !== null) {
+        await isolate.restoreCheckpoint(
+          latest.info.id,
+          latest.operatorData ?? new Uint8Array(0),
+        );
+      }
+      const inputs = await openInputs(config, { positions, logger: kafkaLog });
       const runner = new FunctionRunner(options, {
         isolate,
-        ...connectors,
+        inputs,
+        sinks,
+        committer,
         positions,
       });
       runner.#loop = runner.#run();
       return runner;
     } catch (error) {
-      isolate.terminate();
+      isolate?.terminate();
+      await closeAll(opened);
       throw error;
     }
   }
 
-  /** Stops the loop after the batch in flight, calls `close(ctx)` and releases everything. */
+  /**
+   * Asks for a checkpoint now; resolves with its id once it is complete.
+   *
+   * @throws {FsError} BAD_REQUEST when the function's checkpoints are off,
+   * CONFLICT when the runner stops before the checkpoint completes.
+   */
+  requestCheckpoint(): Promise<number> {
+    const name = this.#options.config.name;
+    if (this.#checkpoints === null) {
+      return Promise.reject(
+        new FsError(
+          "BAD_REQUEST",
+          `Cannot take a checkpoint of function "${name}" as its checkpoints are off: current value of enable_checkpoint is false`,
+        ),
+      );
+    }
+    if (this.#closed) {
+      return Promise.reject(stoppedError(name));
+    }
+    return this.#checkpoints.request();
+  }
+
+  /**
+   * Kills the function's worker as a crash would: the runner fails and the
+   * restart policy takes over (for fault tests).
+   */
+  crashWorker(): void {
+    this.#isolate.terminate();
+  }
+
+  /**
+   * Stops the loop after the batch in flight, calls `close(ctx)` (in a last
+   * checkpoint when checkpoints are on) and releases everything.
+   */
   async stop(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#abort.abort();
     await this.#loop;
     try {
-      // What close(ctx) emits or writes is kept like any batch's results.
-      await this.#commit(await this.#isolate.close(), []);
+      if (this.#committer instanceof CheckpointCommitter) {
+        await this.#checkpoint({ closing: true });
+      } else {
+        // What close(ctx) emits or writes is kept like any batch's results.
+        await this.#commit(await this.#isolate.close(), []);
+      }
     } catch (error) {
       this.#options.logger.log(
         "warn",
@@ -175,6 +269,8 @@ export class FunctionRunner {
         { function: this.#options.config.name },
       );
     }
+    this.#checkpoints?.fail(stoppedError(this.#options.config.name));
+    this.#isolate.terminate();
     await this.#release();
   }
 
@@ -184,9 +280,13 @@ export class FunctionRunner {
       while (!signal.aborted) {
         const records = await this.#poll(signal);
         await this.#processBatch(records);
+        if (this.#checkpoints?.due(Date.now())) {
+          await this.#checkpointIfUseful();
+        }
         await this.#heartbeatIfDue();
       }
     } catch (error) {
+      this.#checkpoints?.fail(error);
       if (this.#closed) return;
       this.#closed = true;
       this.#isolate.terminate();
@@ -257,7 +357,7 @@ export class FunctionRunner {
         mutations,
       },
     );
-    if (records.length === 0) return;
+    if (records.length === 0 || this.#checkpoints !== null) return;
     // The group offsets are for lag tooling only: resumption uses the
     // positions committed with state, so a failure here loses nothing. They
     // are committed at most once a second, as each commit stalls the
@@ -267,7 +367,16 @@ export class FunctionRunner {
       return;
     }
     this.#groupCommittedAt = committedAt;
-    const positions = [...this.#positions.values()];
+    this.#commitGroupOffsets([...this.#positions.values()]);
+  }
+
+  /**
+   * Records positions as the inputs' group offsets. With checkpoints only
+   * checkpointed positions go there: a partition without a checkpointed
+   * position resumes from its group offset, which must not skip records
+   * whose effects a crash discarded.
+   */
+  #commitGroupOffsets(positions: SourcePosition[]): void {
     for (const { source, topic } of this.#inputs) {
       source.commit(positions.filter((p) => p.topic === topic)).catch(() => {});
     }
@@ -279,9 +388,8 @@ export class FunctionRunner {
       : this.#isolate.processWatermark(step.sourceId, step.watermark);
   }
 
-  /** Sends what a call emitted, then commits its state with the positions of what it read. */
+  /** Hands what a call produced to the committer, with the positions of what it read. */
   async #commit(result: BatchResult, read: InputRecord[]): Promise<void> {
-    await sendByChannel(this.#sinks, result.outputs);
     for (const record of read) {
       this.#positions.set(positionKey(record.topic, record.partition), {
         topic: record.topic,
@@ -289,11 +397,42 @@ export class FunctionRunner {
         nextOffset: record.offset + 1n,
       });
     }
-    if (result.mutations.length === 0 && read.length === 0) return;
-    await this.#options.state.commit(this.#options.config.name, {
-      mutations: result.mutations,
+    if (
+      read.length > 0 || result.mutations.length > 0 ||
+      result.outputs.length > 0
+    ) {
+      this.#changedSinceCheckpoint = true;
+    }
+    await this.#committer.commit(result, {
       positions: [...this.#positions.values()],
+      moved: read.length > 0,
     });
+  }
+
+  /**
+   * Takes a due checkpoint, unless it is only the interval that is due and
+   * nothing happened since the last one (idle functions write nothing).
+   */
+  async #checkpointIfUseful(): Promise<void> {
+    const schedule = this.#checkpoints!;
+    if (!this.#changedSinceCheckpoint && !schedule.requested) {
+      schedule.skip(Date.now());
+      return;
+    }
+    await this.#checkpoint({});
+  }
+
+  /** Takes a checkpoint (with `closing`, the operator's `close` is part of it). */
+  async #checkpoint(options: { closing?: boolean }): Promise<void> {
+    const committer = this.#committer as CheckpointCommitter;
+    this.#checkpoints?.begin();
+    this.#changedSinceCheckpoint = false;
+    const info = await committer.checkpoint(this.#isolate, {
+      positions: [...this.#positions.values()],
+      closing: options.closing ? () => this.#isolate.close() : undefined,
+    });
+    this.#checkpoints?.done(info.id, Date.now());
+    this.#commitGroupOffsets(info.positions);
   }
 
   async #heartbeatIfDue(): Promise<void> {
@@ -306,6 +445,10 @@ export class FunctionRunner {
   }
 
   async #release(): Promise<void> {
-    await closeAll([...this.#inputs.map((i) => i.source), ...this.#sinks]);
+    await closeAll([
+      ...this.#inputs.map((i) => i.source),
+      ...this.#sinks,
+      this.#committer,
+    ]);
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The runner's edges: opening a function's connectors, writing outputs to
- * their channels, and releasing everything.
+ * The runner's edges: opening a function's outputs and inputs, writing
+ * outputs to their channels, and releasing everything.
  * @module
  */
 import type { OutputRecord, SourcePosition, TaskConfig } from "../core/mod.ts";
@@ -22,30 +22,36 @@ export interface RunnerInput {
   topic: string;
 }
 
-/** A function's started connectors. */
-export interface RunnerConnectors {
-  /** Inputs in config order. */
-  inputs: RunnerInput[];
-  /** Outputs by channel. */
-  sinks: SinkWriter[];
+/** Opens every output of a function; what was opened is closed again when one fails. */
+export async function openSinks(
+  config: TaskConfig,
+  options: { logger: KafkaLogFn },
+): Promise<SinkWriter[]> {
+  const clientId = `fs-${config.name}`;
+  const sinks: SinkWriter[] = [];
+  try {
+    for (const output of config.outputs) {
+      sinks.push(await openSink(output, { clientId, logger: options.logger }));
+    }
+    return sinks;
+  } catch (error) {
+    await closeAll(sinks);
+    throw error;
+  }
 }
 
 /**
- * Opens every output and starts every input at the stored positions. What
- * was opened is closed again when a step fails.
+ * Starts every input at the stored positions; what was started is closed
+ * again when one fails.
  */
-export async function openConnectors(
+export async function openInputs(
   config: TaskConfig,
   options: { positions: SourcePosition[]; logger: KafkaLogFn },
-): Promise<RunnerConnectors> {
+): Promise<RunnerInput[]> {
   const { positions, logger } = options;
   const clientId = `fs-${config.name}`;
-  const sinks: SinkWriter[] = [];
   const inputs: RunnerInput[] = [];
   try {
-    for (const output of config.outputs) {
-      sinks.push(await openSink(output, { clientId, logger }));
-    }
     for (const [sourceId, group] of config.inputGroups.entries()) {
       for (const input of group.inputs) {
         const source = openSource(input, { sourceId, clientId, logger });
@@ -53,9 +59,9 @@ export async function openConnectors(
         await source.start(positions.filter((p) => p.topic === input.topic));
       }
     }
-    return { inputs, sinks };
+    return inputs;
   } catch (error) {
-    await closeAll([...inputs.map((i) => i.source), ...sinks]);
+    await closeAll(inputs.map((i) => i.source));
     throw error;
   }
 }
