@@ -51,6 +51,29 @@ function rootCause(error: unknown): unknown {
 }
 
 /**
+ * Protocol error types of the error and of those it wraps (kafkajs wraps a
+ * protocol error in retry errors), outermost first. A code kafkajs does not
+ * know appears as "CODE_<n>".
+ */
+export function kafkaErrorTypes(error: unknown): string[] {
+  const types: string[] = [];
+  let current = error;
+  for (let depth = 0; depth < 10; depth++) {
+    const shape = current as (KafkaJsErrorShape & { message?: string }) | null;
+    if (shape === null || typeof shape !== "object") break;
+    const unknown = shape.type === "KAFKAJS_UNKNOWN_ERROR_CODE"
+      ? /\bcode (\d+)$/.exec(shape.message ?? "")
+      : null;
+    if (unknown !== null) types.push(`CODE_${unknown[1]}`);
+    else if (typeof shape.type === "string") types.push(shape.type);
+    const next = shape.cause ?? shape.originalError;
+    if (next === undefined || next === null || next === current) break;
+    current = next;
+  }
+  return types;
+}
+
+/**
  * Returns whether the error (or one it wraps) says a transactional producer
  * was fenced: a newer producer with the same transactional id initialized,
  * or the broker expired its transaction. kafkajs speaks protocol versions
@@ -58,23 +81,10 @@ function rootCause(error: unknown): unknown {
  * PRODUCER_FENCED (code 90), which kafkajs does not know by name.
  */
 export function isFencedError(error: unknown): boolean {
-  let current = error;
-  for (let depth = 0; depth < 10; depth++) {
-    const shape = current as (KafkaJsErrorShape & { message?: string }) | null;
-    if (shape === null || typeof shape !== "object") return false;
-    if (
-      shape.type === "INVALID_PRODUCER_EPOCH" ||
-      shape.type === "PRODUCER_FENCED" ||
-      (shape.type === "KAFKAJS_UNKNOWN_ERROR_CODE" &&
-        /\bcode 90$/.test(shape.message ?? ""))
-    ) {
-      return true;
-    }
-    const next = shape.cause ?? shape.originalError;
-    if (next === undefined || next === null || next === current) return false;
-    current = next;
-  }
-  return false;
+  return kafkaErrorTypes(error).some((t) =>
+    t === "INVALID_PRODUCER_EPOCH" || t === "PRODUCER_FENCED" ||
+    t === "CODE_90"
+  );
 }
 
 function isKafkaJsError(error: unknown): boolean {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FsError } from "../../core/mod.ts";
-import { isFencedError, kafkaError } from "./_errors.ts";
+import { isFencedError, kafkaError, kafkaErrorTypes } from "./_errors.ts";
 
 // kafkajs's error classes are not named exports under Deno's CommonJS
 // interop, so these errors copy the shape kafkajs gives them (name, type,
@@ -103,4 +103,22 @@ Deno.test("kafkaError() makes a transaction timeout the broker refuses BAD_REQUE
     options,
   );
   assert.equal(error.code, "BAD_REQUEST");
+});
+
+Deno.test("kafkaErrorTypes() lists protocol types through wrappers, unknown codes by number", () => {
+  const inner = kafkaJsError("KafkaJSProtocolError", "Unknown error code 90", {
+    type: "KAFKAJS_UNKNOWN_ERROR_CODE",
+  });
+  const middle = kafkaJsError("KafkaJSProtocolError", "busy", {
+    type: "CONCURRENT_TRANSACTIONS",
+    cause: inner,
+  });
+  const outer = kafkaJsError("KafkaJSNumberOfRetriesExceeded", "busy", {
+    cause: middle,
+  });
+  assert.deepEqual(kafkaErrorTypes(outer), [
+    "CONCURRENT_TRANSACTIONS",
+    "CODE_90",
+  ]);
+  assert.deepEqual(kafkaErrorTypes("text"), []);
 });

@@ -10,7 +10,7 @@ import { FsError, messageOf } from "../../core/mod.ts";
 import type { KafkaOutputConfig, OutputRecord } from "../../core/mod.ts";
 import type { TransactionalWriter } from "../connector.ts";
 import { createAdmin, createProducer } from "./_clients.ts";
-import { isFencedError, kafkaError } from "./_errors.ts";
+import { isFencedError, kafkaError, kafkaErrorTypes } from "./_errors.ts";
 import { toKafkaMessage } from "./_records.ts";
 import {
   MAX_TOKEN_BYTES,
@@ -164,7 +164,7 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
         metadata: token,
       };
       try {
-        await txn.sendOffsets({
+        await sendOffsetsOnceIdle(txn, {
           consumerGroupId: commitGroup,
           topics: [{ topic: commitTopic, partitions: [record] }],
         });
@@ -388,6 +388,30 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
     const result = this.#tail.then(fn);
     this.#tail = result.catch(() => {});
     return result;
+  }
+}
+
+/** Retries of {@link sendOffsetsOnceIdle}: about 2.5 s in all. */
+const IDLE_RETRIES = 10;
+
+/**
+ * Adds the commit record to the transaction. Right after the previous
+ * commit the coordinator still writes its markers and answers
+ * CONCURRENT_TRANSACTIONS, which kafkajs does not retry here; nothing was
+ * added then, so trying again soon is safe.
+ */
+async function sendOffsetsOnceIdle(
+  txn: Transaction,
+  offsets: Parameters<Transaction["sendOffsets"]>[0],
+): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await txn.sendOffsets(offsets);
+    } catch (error) {
+      const busy = kafkaErrorTypes(error).includes("CONCURRENT_TRANSACTIONS");
+      if (!busy || attempt >= IDLE_RETRIES) throw error;
+      await new Promise((r) => setTimeout(r, Math.min(5 * 2 ** attempt, 500)));
+    }
   }
 }
 
