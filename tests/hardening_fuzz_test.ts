@@ -59,6 +59,9 @@ const ALLOWED: Record<string, number[]> = {
   ShowFunctions: [200, 400],
   StartFunction: [200, 400, 404],
   StopFunction: [200, 400, 404],
+  TriggerCheckpoint: [400, 404, 409],
+  ListCheckpoints: [200, 400, 404],
+  RestoreCheckpoint: [400, 404, 409],
 };
 
 interface Planned {
@@ -202,13 +205,25 @@ Deno.test({
         }
         if (roll < 55) {
           const rpc = rng.pick(
-            ["StartFunction", "StopFunction", "DropFunction"] as const,
+            [
+              "StartFunction",
+              "StopFunction",
+              "DropFunction",
+              "TriggerCheckpoint",
+              "ListCheckpoints",
+              "RestoreCheckpoint",
+            ] as const,
           );
           const name = someName();
+          // Ids: small, the int64 maximum, negative.
+          const id = rng.pick(["0", "1", "9223372036854775807", "-3"]);
+          const request = rpc === "RestoreCheckpoint"
+            ? { function_name: name, checkpoint_id: id }
+            : { function_name: name };
           return {
             rpc,
             what: `${rpc} ${JSON.stringify(name.slice(0, 60))}`,
-            send: (c) => c.call(rpc, { function_name: name }),
+            send: (c) => c.call(rpc, request),
           };
         }
         // CreatePythonFunction.

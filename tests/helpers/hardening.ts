@@ -189,6 +189,9 @@ export const RPC_NAMES = [
   "ShowFunctions",
   "StartFunction",
   "StopFunction",
+  "TriggerCheckpoint",
+  "ListCheckpoints",
+  "RestoreCheckpoint",
 ] as const;
 
 /** One RPC name. */
