@@ -56,7 +56,8 @@ async function produceValues(topic: string, values: string[]): Promise<void> {
 }
 
 Deno.test({
-  name: "checkpoints: trigger, list, exactly-once visibility, restore and drop through gRPC",
+  name:
+    "checkpoints: trigger, list, exactly-once visibility, restore and drop through gRPC",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: () =>
@@ -106,7 +107,9 @@ Deno.test({
       const info = listed.checkpoints[0];
       assert.equal(Number(info.checkpoint_id), first);
       assert.deepEqual(
-        info.positions.map((p) => [p.topic, p.partition, String(p.next_offset)]),
+        info.positions.map((
+          p,
+        ) => [p.topic, p.partition, String(p.next_offset)]),
         [[input, 0, "3"]],
       );
       assert.ok(Number(info.size_bytes) > 0);
