@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { FsError } from "../core/mod.ts";
-import { KafkaSink, KafkaSource } from "./kafka/mod.ts";
-import { openSink, openSource } from "./mod.ts";
+import {
+  KafkaSink,
+  KafkaSource,
+  KafkaTransactionalWriter,
+} from "./kafka/mod.ts";
+import { openSink, openSource, openTransactionalWriter } from "./mod.ts";
 
 const input = {
   bootstrapServers: ["127.0.0.1:9092"],
@@ -36,5 +40,29 @@ Deno.test("openSource() rejects a bad client setting with BAD_REQUEST", () => {
     (error: unknown) =>
       error instanceof FsError && error.code === "BAD_REQUEST" &&
       error.message.includes("auto.offset.reset"),
+  );
+});
+
+Deno.test("openTransactionalWriter() routes Kafka outputs to one transactional writer without connecting", async () => {
+  const writer = openTransactionalWriter([output, { ...output, topic: "o2" }], {
+    transactionalId: "fs-f",
+    clientId: "fs-test",
+    logger: () => {},
+  });
+  assert.ok(writer instanceof KafkaTransactionalWriter);
+  await writer.close();
+});
+
+Deno.test("openTransactionalWriter() rejects a function without outputs with BAD_REQUEST", () => {
+  assert.throws(
+    () =>
+      openTransactionalWriter([], {
+        transactionalId: "fs-f",
+        clientId: "fs-test",
+        logger: () => {},
+      }),
+    (error: unknown) =>
+      error instanceof FsError && error.code === "BAD_REQUEST" &&
+      error.message.includes("no outputs"),
   );
 });

@@ -22,6 +22,13 @@ const ROUTINE: { namespace: string; prefix: string }[] = [
   { namespace: "BrokerPool", prefix: "Failed to connect to seed broker" },
   // Outputs bound their retries on purpose so an outage fails instead of hanging.
   { namespace: "Producer", prefix: "Limiting retries for the idempotent" },
+  // The first send of a transaction while the previous commit completes; it
+  // clears within milliseconds and kafkajs retries it.
+  {
+    namespace: "Producer",
+    prefix:
+      "Failed to send messages: The producer attempted to update a transaction while another concurrent operation",
+  },
   // A normal group rebalance.
   { namespace: "Runner", prefix: "The group is rebalancing" },
 ];

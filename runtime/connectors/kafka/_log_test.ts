@@ -29,9 +29,18 @@ Deno.test("kafkaLogCreator() forwards WARN and ERROR and drops INFO, DEBUG and r
   log(entry(logLevel.DEBUG, "Connection", "Request"));
   log(entry(logLevel.ERROR, "Connection", "Response Metadata(key: 3)"));
   log(entry(logLevel.WARN, "Runner", "The group is rebalancing, re-joining"));
+  log(
+    entry(
+      logLevel.ERROR,
+      "Producer",
+      "Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing",
+    ),
+  );
+  log(entry(logLevel.ERROR, "Producer", "Failed to send messages: other"));
   assert.deepEqual(seen, [
     "error:[Consumer] Crash: boom (groupId=g)",
     "warn:[Cluster] slow",
+    "error:[Producer] Failed to send messages: other",
   ]);
 });
 

@@ -109,3 +109,23 @@ Deno.test("transactionSettings() rejects a bad setting of any output", () => {
     badRequest(/compression.type/),
   );
 });
+
+Deno.test("transactionSettings() retries sends from 10 ms with extra retries that keep the configured schedule behind", () => {
+  const settings = transactionSettings([output("a")], options);
+  assert.deepEqual(settings.producer.producer.retry, {
+    retries: 5 + 4, // 10, 20, 40, 80 ms, then 160 ms >= the configured 100 ms
+    initialRetryTime: 10,
+    maxRetryTime: 1_000,
+  });
+  // Connection-level retries (InitProducerId, coordinators) stay as set.
+  assert.equal(settings.producer.kafka.retry?.initialRetryTime, 100);
+  const quick = transactionSettings(
+    [output("a", { "retry.backoff.ms": "5", "retries": "2" })],
+    options,
+  );
+  assert.deepEqual(quick.producer.producer.retry, {
+    retries: 2,
+    initialRetryTime: 5,
+    maxRetryTime: 1_000,
+  });
+});
