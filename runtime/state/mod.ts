@@ -11,7 +11,7 @@ export {
   type FaultPoint,
 } from "./deno_kv_backend.ts";
 export { MemoryStateBackend } from "./memory_backend.ts";
-export { OverlayState } from "./overlay_state.ts";
+export { OverlayState, type OverlayStateOptions } from "./overlay_state.ts";
 export {
   deleteBlob,
   MAX_BLOB_BYTES,

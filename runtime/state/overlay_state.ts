@@ -41,9 +41,6 @@ interface Op {
   value: Uint8Array | null;
 }
 
-/** Extra base entries asked for per page, beyond what the page needs, to skip buffered deletes. */
-const DELETE_SLACK = 64;
-
 function byKey(a: Op, b: Op): number {
   return compareBytes(a.key, b.key);
 }
@@ -155,6 +152,17 @@ type BasePage = (after: Uint8Array | undefined, limit: number) => Promise<
   StateEntry[]
 >;
 
+/** Options for {@link OverlayState}. */
+export interface OverlayStateOptions {
+  /**
+   * Extra base entries a listing asks for per base read, beyond what its page
+   * still needs (at most one per buffered key in reach), so that base entries
+   * hidden by buffered deletes are usually skipped within the same read.
+   * @default 256
+   */
+  readAhead?: number;
+}
+
 /**
  * A {@link StateBackend} for one function that buffers commits in memory over
  * a base backend and reads the base merged with the buffer. Reads of buffered
@@ -167,12 +175,25 @@ export class OverlayState implements StateBackend {
   #spaces = new Map<string, Space>();
   #positions: SourcePosition[] | null = null;
   #changed = 0;
+  readonly #readAhead: number;
 
   /** Lays an empty buffer for function `fn` over `base`. */
-  constructor(base: StateBackend, fn: string) {
+  constructor(
+    base: StateBackend,
+    fn: string,
+    options: OverlayStateOptions = {},
+  ) {
     checkFn(fn);
+    const readAhead = options.readAhead ?? 256;
+    if (!Number.isSafeInteger(readAhead) || readAhead < 0) {
+      throw new FsError(
+        "BAD_REQUEST",
+        `Cannot create a state overlay as readAhead must be a non-negative integer: current value is ${readAhead}`,
+      );
+    }
     this.#base = base;
     this.#fn = fn;
+    this.#readAhead = readAhead;
   }
 
   /** Keys with a buffered put or delete, plus one per buffered prefix delete. */
@@ -271,9 +292,9 @@ export class OverlayState implements StateBackend {
       if (p === page.length && !baseDone) {
         const need = spec.limit - out.length;
         // Each buffered key in reach can hide one base entry: ask for a few
-        // more than needed so one base page usually fills this page.
-        const slack = Math.min(stop - i, Math.max(need, DELETE_SLACK));
-        const want = Math.min(need + slack, Number.MAX_SAFE_INTEGER);
+        // more than needed so one base read usually fills this page.
+        const extra = Math.min(stop - i, this.#readAhead);
+        const want = Math.min(need + extra, Number.MAX_SAFE_INTEGER);
         page = await base.page(cursor, want);
         p = 0;
         baseDone = page.length < want;

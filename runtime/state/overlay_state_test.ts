@@ -219,6 +219,27 @@ Deno.test("OverlayState.listSimple() fills every page exactly when buffered dele
   );
 });
 
+Deno.test("OverlayState.listSimple() reads more base pages while buffered deletes hide a run of entries", async () => {
+  const base = await baseWith(100);
+  const o = new OverlayState(base, "f", { readAhead: 3 });
+  const mutations = Array.from({ length: 90 }, (_, i) => i + 5)
+    .map((i) => del("db", sk(t(`k${String(i).padStart(2, "0")}`))));
+  await o.commit("f", { mutations });
+  const page = await o.listSimple("f", "db", {}, {
+    limit: 7,
+    after: t("k01"),
+  });
+  assert.deepEqual(
+    keysOf(page),
+    ["k02", "k03", "k04", "k95", "k96", "k97", "k98"],
+  );
+  assert.ok(base.lists > 10, `${base.lists} base reads`);
+  const tail = await o.listSimple("f", "db", { start: t("k10") }, {
+    limit: 7,
+  });
+  assert.deepEqual(keysOf(tail), ["k95", "k96", "k97", "k98", "k99"]);
+});
+
 Deno.test("OverlayState.listSimple() reads only a page's worth of a big base", async () => {
   const base = await baseWith(100);
   for (let i = 0; i < 50; i++) {
@@ -348,6 +369,10 @@ Deno.test("OverlayState rejects calls for another function and dropFunction() wi
     () => new OverlayState(new MemoryStateBackend(), ""),
     isFsError("BAD_REQUEST"),
   );
+  assert.throws(
+    () => new OverlayState(new MemoryStateBackend(), "f", { readAhead: -1 }),
+    isFsError("BAD_REQUEST", /readAhead/),
+  );
 });
 
 Deno.test("OverlayState checks keys and listing options like the backends", async () => {
@@ -474,6 +499,8 @@ async function runModel(
   steps: number,
   base: StateBackend,
 ): Promise<void> {
+  // readAhead 0 and 1 make listings read the base in many small pages.
+  const readAhead = [0, 1, undefined][seed % 3];
   const gen = new Gen(prng(seed));
   const model = new MemoryStateBackend();
   const fill = Array.from({ length: 200 }, () => gen.mutation())
@@ -482,7 +509,7 @@ async function runModel(
     await view.commit("f", { mutations: fill });
     await view.commit("g", { mutations: fill });
   }
-  const overlay = new OverlayState(base, "f");
+  const overlay = new OverlayState(base, "f", { readAhead });
   let offset = 0n;
   for (let step = 0; step < steps; step++) {
     const mutations = Array.from(
