@@ -4,8 +4,13 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { IHeaders, Message } from "kafkajs";
-import type { OutputRecord, RecordHeader } from "../../core/mod.ts";
+import type { IHeaders, Message, TopicMessages } from "kafkajs";
+import { FsError } from "../../core/mod.ts";
+import type {
+  KafkaOutputConfig,
+  OutputRecord,
+  RecordHeader,
+} from "../../core/mod.ts";
 
 /**
  * Copies bytes into a plain Uint8Array that owns its ArrayBuffer, so the
@@ -88,4 +93,56 @@ export function toKafkaMessage(
   };
   if (partition !== null) message.partition = partition;
   return message;
+}
+
+/** Messages for one kafkajs `sendBatch` call: topics sharing a codec. */
+export interface SendBatch {
+  /** kafkajs compression codec. */
+  compression: number;
+  /** Messages per topic, in record order. */
+  topicMessages: TopicMessages[];
+}
+
+/** Options for {@link toSendBatches}. */
+export interface ToSendBatchesOptions {
+  /** The outputs, by channel. */
+  outputs: KafkaOutputConfig[];
+  /** kafkajs compression codec of each output, by channel. */
+  compressions: number[];
+}
+
+/**
+ * Routes records to their output (by `channel`) and groups them into one
+ * batch per compression codec, one message list per topic. Record order is
+ * kept within each topic, hence within each channel.
+ *
+ * @throws {FsError} INTERNAL for a channel without output.
+ */
+export function toSendBatches(
+  records: OutputRecord[],
+  options: ToSendBatchesOptions,
+): SendBatch[] {
+  const byCompression = new Map<number, Map<string, Message[]>>();
+  for (const record of records) {
+    const output = options.outputs[record.channel];
+    if (output === undefined) {
+      throw new FsError(
+        "INTERNAL",
+        `Cannot send a record to output channel ${record.channel} as the function has ${options.outputs.length} outputs: current value is ${record.channel}`,
+      );
+    }
+    const compression = options.compressions[record.channel];
+    const topics = byCompression.get(compression) ?? new Map();
+    byCompression.set(compression, topics);
+    const list = topics.get(output.topic) ?? [];
+    topics.set(output.topic, list);
+    list.push(toKafkaMessage(record, output.partition));
+  }
+  return [...byCompression].map(([compression, topics]) => ({
+    compression,
+    topicMessages: [...topics].map(([topic, messages]) => ({
+      topic,
+      messages,
+    })),
+  }));
 }

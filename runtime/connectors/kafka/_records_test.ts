@@ -5,6 +5,7 @@ import {
   fromKafkaHeaders,
   toKafkaHeaders,
   toKafkaMessage,
+  toSendBatches,
 } from "./_records.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
@@ -63,4 +64,41 @@ Deno.test("toKafkaMessage() keeps key, value and headers and sets only a fixed p
   const keyed = toKafkaMessage({ ...record, key: null }, null);
   assert.equal("partition" in keyed, false);
   assert.equal(keyed.key, null);
+});
+
+Deno.test("toSendBatches() groups by codec and topic, keeps order per channel and applies fixed partitions", () => {
+  const outputs = [
+    { bootstrapServers: [], topic: "a", partition: null, clientSettings: {} },
+    { bootstrapServers: [], topic: "b", partition: 1, clientSettings: {} },
+    { bootstrapServers: [], topic: "a", partition: null, clientSettings: {} },
+  ];
+  const record = (channel: number, v: string) => ({
+    channel,
+    value: encode(v),
+  });
+  const batches = toSendBatches(
+    [record(0, "a1"), record(1, "b1"), record(2, "z1"), record(0, "a2")],
+    { outputs, compressions: [0, 0, 1] },
+  );
+  const shape = batches.map((b) => ({
+    compression: b.compression,
+    topics: b.topicMessages.map((t) => ({
+      topic: t.topic,
+      values: t.messages.map((m) => `${m.value}@${m.partition ?? "-"}`),
+    })),
+  }));
+  assert.deepEqual(shape, [
+    {
+      compression: 0,
+      topics: [
+        { topic: "a", values: ["a1@-", "a2@-"] },
+        { topic: "b", values: ["b1@1"] },
+      ],
+    },
+    { compression: 1, topics: [{ topic: "a", values: ["z1@-"] }] },
+  ]);
+  assert.throws(
+    () => toSendBatches([record(3, "x")], { outputs, compressions: [0] }),
+    /output channel 3 as the function has 3 outputs: current value is 3/,
+  );
 });

@@ -5,15 +5,19 @@
  * that a new writer can learn which checkpoint Kafka committed last.
  * @module
  */
-import type { Message, PartitionOffset, Producer, Transaction } from "kafkajs";
+import type { Producer, Transaction } from "kafkajs";
 import { FsError, messageOf } from "../../core/mod.ts";
 import type { KafkaOutputConfig, OutputRecord } from "../../core/mod.ts";
 import type { TransactionalWriter } from "../connector.ts";
-import { createAdmin, createProducer } from "./_clients.ts";
-import { isFencedError, kafkaError, kafkaErrorTypes } from "./_errors.ts";
-import { toKafkaMessage } from "./_records.ts";
+import { createProducer } from "./_clients.ts";
 import {
-  MAX_TOKEN_BYTES,
+  addCommitRecord,
+  checkToken,
+  readCommittedToken,
+} from "./_commit_record.ts";
+import { isFencedError, kafkaError } from "./_errors.ts";
+import { type SendBatch, toSendBatches } from "./_records.ts";
+import {
   type TransactionSettings,
   transactionSettings,
   type TransactionSettingsOptions,
@@ -42,6 +46,8 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
   #sendFailure: FsError | null = null;
   /** Set once fenced or after a failed commit/abort: only close() works. */
   #broken: FsError | null = null;
+  /** Token of the last commit this writer made or found at open(). */
+  #lastToken: string | null = null;
   #tail: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | null = null;
 
@@ -76,7 +82,8 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
     this.#phase = "open";
     return this.#run(async () => {
       try {
-        return await this.#openProducer();
+        this.#lastToken = await this.#openProducer();
+        return this.#lastToken;
       } catch (error) {
         this.#phase = "new"; // opening again is allowed
         throw error;
@@ -93,10 +100,13 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
    * the cluster fails or refuses the records (then only abort() is allowed).
    */
   send(records: OutputRecord[]): Promise<void> {
-    let batches: Map<number, { topic: string; messages: Message[] }[]>;
+    let batches: SendBatch[];
     try {
       this.#checkUsable("send", `${records.length} records`);
-      batches = this.#toBatches(records);
+      batches = toSendBatches(records, {
+        outputs: this.#outputs,
+        compressions: this.#settings.compressions,
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -112,7 +122,7 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
       const txn = await this.#transaction("send records");
       const { ackTimeoutMs } = this.#settings.producer;
       try {
-        for (const [compression, topicMessages] of batches) {
+        for (const { compression, topicMessages } of batches) {
           await txn.sendBatch({
             topicMessages,
             acks: -1,
@@ -157,19 +167,11 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
         );
       }
       const txn = await this.#transaction(`commit token '${token}'`);
-      const { commitGroup, commitTopic } = this.#settings;
-      const record: PartitionOffset & { metadata: string } = {
-        partition: 0,
-        offset: "0",
-        metadata: token,
-      };
       try {
-        await sendOffsetsOnceIdle(txn, {
-          consumerGroupId: commitGroup,
-          topics: [{ topic: commitTopic, partitions: [record] }],
-        });
+        await addCommitRecord(txn, this.#settings, token);
         await txn.commit();
         this.#txn = null;
+        this.#lastToken = token;
       } catch (error) {
         // kafkajs cannot retry or abort after a failed EndTxn; a new writer's
         // open() completes or aborts the transaction and reports which.
@@ -199,19 +201,7 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
       const action = `abort a transaction of '${this.#id}'`;
       const then = "close this writer and open a new one, which aborts it";
       if (this.#sendFailure !== null) {
-        // The failed produce may have been written although kafkajs rolled
-        // back its sequence numbers: start over with a new producer epoch.
-        // Its InitProducerId aborts the open transaction.
-        const old = this.#producer;
-        this.#producer = null;
-        this.#txn = null;
-        await old?.disconnect().catch(() => {});
-        try {
-          await this.#openProducer({ readToken: false });
-        } catch (error) {
-          throw this.#break(error, { action, then });
-        }
-        this.#sendFailure = null;
+        await this.#abortAndRestart(action, then);
         return;
       }
       try {
@@ -221,6 +211,43 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
         throw this.#break(error, { action, then });
       }
     });
+  }
+
+  /**
+   * Aborts after a failed send and restarts with a new producer epoch: the
+   * failed produce may have been written although kafkajs rolled back its
+   * sequence numbers, and a reused sequence would let the broker drop later
+   * records as duplicates. The abort with the current epoch comes first so a
+   * writer that was fenced in the meantime stops instead of fencing back;
+   * the token read afterwards must still be this writer's last one.
+   */
+  async #abortAndRestart(action: string, then: string): Promise<void> {
+    try {
+      await this.#txn!.abort();
+    } catch (error) {
+      // Anything but fencing: the new epoch below aborts it anyway.
+      if (isFencedError(error)) throw this.#classify(error, { action });
+    }
+    const old = this.#producer;
+    this.#producer = null;
+    this.#txn = null;
+    await old?.disconnect().catch(() => {});
+    let token: string | null;
+    try {
+      token = await this.#openProducer();
+    } catch (error) {
+      throw this.#break(error, { action, then });
+    }
+    if (token !== this.#lastToken) {
+      this.#broken = new FsError(
+        "CONFLICT",
+        `Cannot ${action} as another writer with transactional id '${this.#id}' took over and committed: current token is ${
+          JSON.stringify(token)
+        }, this writer's last is ${JSON.stringify(this.#lastToken)}`,
+      );
+      throw this.#broken;
+    }
+    this.#sendFailure = null;
   }
 
   /** Waits for pending calls, aborts what is open and disconnects. Idempotent. */
@@ -244,10 +271,8 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
     await producer?.disconnect().catch(() => {});
   }
 
-  /** Connects a producer, fences older ones and (optionally) reads the token. */
-  async #openProducer(
-    options: { readToken: boolean } = { readToken: true },
-  ): Promise<string | null> {
+  /** Connects a producer, fences older ones and reads the last token. */
+  async #openProducer(): Promise<string | null> {
     const producer = createProducer(this.#settings.producer, {
       transactionalId: this.#id,
       transactionTimeoutMs: this.#settings.transactionTimeoutMs,
@@ -258,7 +283,7 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
       // bumps the epoch, which fences older producers and aborts their open
       // transaction (it retries CONCURRENT_TRANSACTIONS while one finishes).
       const txn = await producer.transaction();
-      const token = options.readToken ? await this.#readToken() : null;
+      const token = await readCommittedToken(this.#settings);
       this.#producer = producer;
       this.#txn = txn;
       return token;
@@ -269,25 +294,6 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
           `open transactional writer '${this.#id}' (fencing older writers)`,
         servers: this.#servers,
       });
-    }
-  }
-
-  /** Reads the token of the last committed transaction from its commit record. */
-  async #readToken(): Promise<string | null> {
-    const { commitGroup, commitTopic } = this.#settings;
-    const admin = createAdmin(this.#settings.producer.kafka);
-    await admin.connect();
-    try {
-      const topics = await admin.fetchOffsets({
-        groupId: commitGroup,
-        topics: [commitTopic],
-      });
-      const partition = topics.find((t) => t.topic === commitTopic)
-        ?.partitions.find((p) => p.partition === 0);
-      if (partition === undefined || partition.offset === "-1") return null;
-      return partition.metadata ?? null;
-    } finally {
-      await admin.disconnect().catch(() => {});
     }
   }
 
@@ -303,36 +309,6 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
       });
     }
     return this.#txn;
-  }
-
-  /** Groups messages by compression, then topic; order kept per topic. */
-  #toBatches(
-    records: OutputRecord[],
-  ): Map<number, { topic: string; messages: Message[] }[]> {
-    const byCompression = new Map<number, Map<string, Message[]>>();
-    for (const record of records) {
-      const output = this.#outputs[record.channel];
-      if (output === undefined) {
-        throw new FsError(
-          "INTERNAL",
-          `Cannot send a record to output channel ${record.channel} as the function has ${this.#outputs.length} outputs: current value is ${record.channel}`,
-        );
-      }
-      const compression = this.#settings.compressions[record.channel];
-      const topics = byCompression.get(compression) ?? new Map();
-      byCompression.set(compression, topics);
-      const list = topics.get(output.topic) ?? [];
-      topics.set(output.topic, list);
-      list.push(toKafkaMessage(record, output.partition));
-    }
-    const batches = new Map<number, { topic: string; messages: Message[] }[]>();
-    for (const [compression, topics] of byCompression) {
-      batches.set(
-        compression,
-        [...topics].map(([topic, messages]) => ({ topic, messages })),
-      );
-    }
-    return batches;
   }
 
   /** CONFLICT for a fenced producer, else the usual Kafka classification. */
@@ -388,43 +364,5 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
     const result = this.#tail.then(fn);
     this.#tail = result.catch(() => {});
     return result;
-  }
-}
-
-/** Retries of {@link sendOffsetsOnceIdle}: about 2.5 s in all. */
-const IDLE_RETRIES = 10;
-
-/**
- * Adds the commit record to the transaction. Right after the previous
- * commit the coordinator still writes its markers and answers
- * CONCURRENT_TRANSACTIONS, which kafkajs does not retry here; nothing was
- * added then, so trying again soon is safe.
- */
-async function sendOffsetsOnceIdle(
-  txn: Transaction,
-  offsets: Parameters<Transaction["sendOffsets"]>[0],
-): Promise<void> {
-  for (let attempt = 0;; attempt++) {
-    try {
-      return await txn.sendOffsets(offsets);
-    } catch (error) {
-      const busy = kafkaErrorTypes(error).includes("CONCURRENT_TRANSACTIONS");
-      if (!busy || attempt >= IDLE_RETRIES) throw error;
-      await new Promise((r) => setTimeout(r, Math.min(5 * 2 ** attempt, 500)));
-    }
-  }
-}
-
-function checkToken(token: string, id: string): void {
-  const bytes = typeof token === "string"
-    ? new TextEncoder().encode(token).byteLength
-    : 0;
-  if (bytes === 0 || bytes > MAX_TOKEN_BYTES) {
-    throw new FsError(
-      "INTERNAL",
-      `Cannot commit with transactional writer '${id}' as the token must be a string of 1 to ${MAX_TOKEN_BYTES} UTF-8 bytes: current value is ${
-        typeof token === "string" ? `${bytes} bytes` : typeof token
-      }`,
-    );
   }
 }

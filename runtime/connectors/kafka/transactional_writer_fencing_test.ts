@@ -90,6 +90,35 @@ Deno.test("KafkaTransactionalWriter: a second writer with the same id fences the
   }
 });
 
+Deno.test("KafkaTransactionalWriter.abort() after a refused send stops a fenced writer instead of fencing the new one back", async () => {
+  const topic = uniqueTopic("txn-fence-failed");
+  await createTopic(topic, { partitions: 1 });
+  const first = writer(topic);
+  const second = writer(topic);
+  try {
+    await first.open();
+    await first.send(records("a", 2));
+    const huge = { channel: 0, value: new Uint8Array(2 * 1024 * 1024) };
+    await assert.rejects(
+      () => first.send([huge]),
+      /larger than the max message size/,
+    );
+    assert.equal(await second.open(), null);
+    await assert.rejects(() => first.abort(), isConflict);
+    await second.send(records("b", 3));
+    await second.commit("second");
+  } finally {
+    await first.close();
+    await second.close();
+  }
+  const committed = await consumeAll(topic, {
+    count: 4,
+    timeoutMs: 3_000,
+    isolation: "read_committed",
+  });
+  assert.deepEqual(values(committed), ["b0", "b1", "b2"]);
+});
+
 Deno.test("KafkaTransactionalWriter: a writer abandoned mid-transaction is aborted by the next open(), which returns the previous token", async () => {
   const topic = uniqueTopic("txn-abandon");
   await createTopic(topic, { partitions: 1 });
