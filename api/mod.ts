@@ -83,11 +83,7 @@ export {
   grpcOptionsFromFlags,
   MAX_MESSAGE_MB_LIMIT,
 } from "./server_flags.ts";
-export {
-  checkFilterPattern,
-  MAX_FILTER_LENGTH,
-  MAX_FILTER_STARS,
-} from "./filter_pattern.ts";
+export { checkFilterPattern, MAX_FILTER_LENGTH } from "./filter_pattern.ts";
 export {
   type CallAuthenticator,
   checkAuthToken,

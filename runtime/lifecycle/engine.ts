@@ -6,12 +6,12 @@
  */
 import {
   type CheckpointInfo,
+  compileGlob,
   type CreatePythonFunctionInput,
   FsError,
   type FunctionControl,
   type FunctionInfo,
   type FunctionStatus,
-  globToRegExp,
   type Logger,
   messageOf,
   parseTaskConfig,
@@ -178,7 +178,7 @@ export class Engine implements FunctionControl {
   async listFunctions(pattern?: string): Promise<FunctionInfo[]> {
     const records = await this.#registry.list();
     // Compiled once for the whole list, not once per function.
-    const matcher = pattern ? globToRegExp(pattern) : null;
+    const matcher = pattern ? compileGlob(pattern) : null;
     return records
       .filter((record) => matcher === null || matcher.test(record.name))
       .map((record) => {
