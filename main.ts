@@ -40,6 +40,9 @@ Options:
   --max-message-mb <n> largest request in MiB (default 64)
   --metrics-port <n>   serve Prometheus metrics at http://<host>:<n>/metrics
                        (default: off; 0 picks a free port)
+  --function-memory-mb <n>
+                       memory limit of each function's Python heap in MiB, for
+                       tasks without memory_limit_mb (default 256; 64 to 4096)
   -h, --help           show this help`;
 
 async function main(args: string[]): Promise<void> {
@@ -55,6 +58,7 @@ async function main(args: string[]): Promise<void> {
       "auth-token": { type: "string" },
       "max-message-mb": { type: "string" },
       "metrics-port": { type: "string" },
+      "function-memory-mb": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -68,6 +72,7 @@ async function main(args: string[]): Promise<void> {
     port: values.port,
     dataDir: values["data-dir"],
     logFormat: values["log-format"],
+    functionMemoryMb: values["function-memory-mb"],
   });
   const logger = createLogger({ format: config.logFormat });
   const grpcSecurity = grpcOptionsFromFlags({
@@ -84,7 +89,14 @@ async function main(args: string[]): Promise<void> {
   const state = new DenoKvStateBackend(kv);
   const snapshot = await PyodideSnapshot.prepare({ cacheDir: config.cacheDir });
   const metrics = new MetricsRegistry();
-  const engine = new Engine({ kv, state, snapshot, logger, metrics });
+  const engine = new Engine({
+    kv,
+    state,
+    snapshot,
+    logger,
+    metrics,
+    functionMemoryBytes: config.functionMemoryBytes,
+  });
   const server = await serveGrpc(engine, {
     host: config.host,
     port: config.port,

@@ -4,6 +4,13 @@
  * @module
  */
 import { FsError } from "./errors.ts";
+import { MAX_MEMORY_LIMIT_MB } from "./task_options.ts";
+
+/** Memory limit of a function without `memory_limit_mb`, in MiB (`--function-memory-mb`). */
+export const DEFAULT_FUNCTION_MEMORY_MB = 256;
+
+/** Smallest memory limit, in MiB: Pyodide alone takes about 30 MiB. */
+export const MIN_FUNCTION_MEMORY_MB = 64;
 
 /** Settings as given by the operator; every field is optional. */
 export interface ServerConfigInput {
@@ -15,6 +22,8 @@ export interface ServerConfigInput {
   dataDir?: string;
   /** Log format. */
   logFormat?: string;
+  /** Memory limit of a function without `memory_limit_mb`, in MiB. */
+  functionMemoryMb?: number | string;
 }
 
 /** Resolved server settings. */
@@ -31,6 +40,11 @@ export interface ServerConfig {
   cacheDir: string;
   /** Log format. @default "text" */
   logFormat: "text" | "json";
+  /**
+   * Memory limit of a function whose config has no `memory_limit_mb`, in
+   * bytes. @default DEFAULT_FUNCTION_MEMORY_MB MiB
+   */
+  functionMemoryBytes: number;
 }
 
 /** Resolves optional settings into a complete config, checking each value. */
@@ -54,6 +68,16 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
       `Cannot use --log-format as it is not 'text' or 'json': current value is ${logFormat}`,
     );
   }
+  const memoryMb = Number(input.functionMemoryMb ?? DEFAULT_FUNCTION_MEMORY_MB);
+  if (
+    !Number.isInteger(memoryMb) || memoryMb < MIN_FUNCTION_MEMORY_MB ||
+    memoryMb > MAX_MEMORY_LIMIT_MB
+  ) {
+    throw new FsError(
+      "BAD_REQUEST",
+      `Cannot use --function-memory-mb as it is not a whole number of MiB from ${MIN_FUNCTION_MEMORY_MB} to ${MAX_MEMORY_LIMIT_MB}: current value is ${input.functionMemoryMb}`,
+    );
+  }
   return {
     host,
     port,
@@ -61,5 +85,6 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
     kvPath: `${dataDir}/function_stream.kv`,
     cacheDir: `${dataDir}/cache`,
     logFormat,
+    functionMemoryBytes: memoryMb * 1024 * 1024,
   };
 }

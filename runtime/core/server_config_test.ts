@@ -28,3 +28,19 @@ Deno.test("resolveServerConfig() rejects bad ports and formats with the value", 
   );
   assert.throws(() => resolveServerConfig({ logFormat: "xml" }), /log-format/);
 });
+
+Deno.test("resolveServerConfig() resolves --function-memory-mb to bytes, 256 MiB by default", () => {
+  assert.equal(resolveServerConfig({}).functionMemoryBytes, 256 * 1024 * 1024);
+  assert.equal(
+    resolveServerConfig({ functionMemoryMb: "100" }).functionMemoryBytes,
+    100 * 1024 * 1024,
+  );
+  for (const bad of ["63", "4097", "1.5", "lots", ""]) {
+    assert.throws(
+      () => resolveServerConfig({ functionMemoryMb: bad }),
+      (e) =>
+        e instanceof FsError && e.code === "BAD_REQUEST" &&
+        /--function-memory-mb.*from 64 to 4096/.test(e.message),
+    );
+  }
+});

@@ -8,6 +8,7 @@ import {
   type CheckpointInfo,
   compileGlob,
   type CreatePythonFunctionInput,
+  DEFAULT_FUNCTION_MEMORY_MB,
   FsError,
   type FunctionControl,
   type FunctionInfo,
@@ -42,6 +43,12 @@ export interface EngineOptions {
    * @default noMetrics
    */
   metrics?: FunctionMetrics;
+  /**
+   * Memory limit of a function whose config has no `memory_limit_mb`, in
+   * bytes (the server's `--function-memory-mb`).
+   * @default DEFAULT_FUNCTION_MEMORY_MB MiB
+   */
+  functionMemoryBytes?: number;
 }
 
 interface Slot {
@@ -277,6 +284,9 @@ export class Engine implements FunctionControl {
         snapshot: this.#options.snapshot,
         logger: this.#options.logger,
         metrics: this.#options.metrics,
+        maxMemoryBytes: config.supervision.memoryLimitBytes ??
+          this.#options.functionMemoryBytes ??
+          DEFAULT_FUNCTION_MEMORY_MB * 1024 * 1024,
         onFailure: (error) => this.#fail(name, slot, error),
       });
       slot.status = transition(slot.status, "RUNNING");

@@ -77,6 +77,12 @@ export interface RunnerOptions {
    * @default 50
    */
   pollWaitMs?: number;
+  /**
+   * Largest WebAssembly memory of the function's isolate, in bytes; the
+   * engine resolves `memory_limit_mb` or the server default into it.
+   * @default 0 (Pyodide's own 4 GiB)
+   */
+  maxMemoryBytes?: number;
 }
 
 /** Least time between two commits of group offsets, in milliseconds. */
@@ -191,6 +197,7 @@ export class FunctionRunner {
         state: committer.state,
         snapshot: options.snapshot,
         callTimeoutMs: config.supervision.callTimeoutMs,
+        maxMemoryBytes: options.maxMemoryBytes,
         onLog: operatorLog(options.logger, config.name),
       });
       if (latest !== null) {
