@@ -17,6 +17,33 @@ export const HOOK_NAMES: Record<HookCall["hook"] | "start", string> = {
   custom: "custom",
 };
 
+/**
+ * A call failed because the function reached its memory limit (the cap
+ * refused to grow the heap during the call). Code LIMIT_EXCEEDED; the
+ * message contains "memory limit exceeded".
+ */
+export class MemoryLimitError extends FsError {
+  /** The limit that was reached, in bytes (0 when unknown). */
+  readonly limitBytes: number;
+
+  /** Creates the error for `hook` of function `fn`; `text` is the traceback or cause. */
+  constructor(
+    fn: string,
+    hook: string,
+    options: { limitBytes: number; text: string },
+  ) {
+    const limit = options.limitBytes > 0
+      ? `${Math.round(options.limitBytes / 1048576)} MiB`
+      : "unknown size";
+    super(
+      "LIMIT_EXCEEDED",
+      `Cannot finish ${hook}() of function '${fn}' as it needs more memory than its limit of ${limit} (memory limit exceeded):\n${options.text}`,
+    );
+    this.name = "MemoryLimitError";
+    this.limitBytes = options.limitBytes;
+  }
+}
+
 /** The FsError a failed call rejects with. */
 export function failureError(
   fn: string,

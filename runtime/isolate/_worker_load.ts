@@ -54,6 +54,18 @@ function useCompiledWasm(
   };
 }
 
+// Captured when the worker starts, before operator code exists: the cap
+// below must not depend on getters or methods operators can redefine.
+const apply = Reflect.apply;
+const memoryBuffer = Object.getOwnPropertyDescriptor(
+  WebAssembly.Memory.prototype,
+  "buffer",
+)!.get!;
+const bufferByteLength = Object.getOwnPropertyDescriptor(
+  ArrayBuffer.prototype,
+  "byteLength",
+)!.get!;
+
 /**
  * Caps the WebAssembly memory: Emscripten grows it through Memory.grow and
  * treats a throw as "out of memory", so Python raises MemoryError. Locked so
@@ -63,11 +75,14 @@ export function limitMemory(maxBytes: number): void {
   const grow = WebAssembly.Memory.prototype.grow;
   Object.defineProperty(WebAssembly.Memory.prototype, "grow", {
     value: function (this: WebAssembly.Memory, delta: number): number {
-      if (this.buffer.byteLength + delta * 65536 > maxBytes) {
+      // Converted once: a valueOf that answers differently twice gets no say.
+      const pages = +delta;
+      const size = apply(bufferByteLength, apply(memoryBuffer, this, []), []);
+      if (!(size + pages * 65536 <= maxBytes)) {
         memoryRefusals++;
         throw new RangeError(`Memory limit of ${maxBytes} bytes reached`);
       }
-      return grow.call(this, delta);
+      return apply(grow, this, [pages]);
     },
     writable: false,
     configurable: false,

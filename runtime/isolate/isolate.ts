@@ -21,7 +21,7 @@ import type {
   CheckpointResult,
   IsolateOptions,
 } from "./options.ts";
-import { failureError, HOOK_NAMES } from "./_failures.ts";
+import { failureError, HOOK_NAMES, MemoryLimitError } from "./_failures.ts";
 import { answerStateRequest } from "./_host_state.ts";
 import { spawnWorker } from "./_worker.ts";
 import { checkIsolateOptions } from "./_validate.ts";
@@ -301,6 +301,11 @@ export class FunctionIsolate {
       case "failed": {
         this.#heapBytes = message.heapBytes;
         const pending = this.#take(message.id);
+        if (message.error.kind === "memory") {
+          this.#memoryExceeded(message.error.text, pending);
+          if (message.error.fatal) this.#crash(message.error.text);
+          return;
+        }
         if (message.error.fatal) {
           this.#crash(message.error.text, pending);
           return;
@@ -323,11 +328,30 @@ export class FunctionIsolate {
         this.#log(message.lines, message.dropped);
         return;
       case "fatal":
+        if (message.memory === true) {
+          this.#memoryExceeded(message.message, this.#oldestPending());
+        }
         this.#crash(message.message);
         return;
       case "built":
         return;
     }
+  }
+
+  /** The call the worker is running (calls run one at a time, in order). */
+  #oldestPending(): Pending | undefined {
+    const first = this.#pending.keys().next();
+    return first.done ? undefined : this.#take(first.value);
+  }
+
+  /** Rejects the call that ran out of memory with a {@link MemoryLimitError}. */
+  #memoryExceeded(text: string, pending: Pending | undefined): void {
+    pending?.reject(
+      new MemoryLimitError(this.functionName, pending.hook, {
+        limitBytes: this.#options.maxMemoryBytes ?? 0,
+        text,
+      }),
+    );
   }
 
   #take(id: number): Pending | undefined {

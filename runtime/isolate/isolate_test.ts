@@ -9,6 +9,7 @@ import {
   texts,
 } from "./_test_util.ts";
 import { WATERMARK_HEADER } from "./_packing.ts";
+import { MemoryLimitError } from "./_failures.ts";
 
 const decoder = new TextDecoder();
 
@@ -290,10 +291,12 @@ Deno.test("FunctionIsolate rejects pending calls when the worker crashes or is t
   const crashing = await startIsolate({
     modules: [pyModule(
       "m",
-      "from fs_api import FSProcessorDriver\nfrom pyodide.code import run_js\n" +
+      "from fs_api import FSProcessorDriver\nimport js\n" +
+        "from pyodide.ffi import create_once_callable\n" +
+        "def boom():\n    raise RuntimeError('js boom')\n" +
         "class Op(FSProcessorDriver):\n" +
         "    def process(self, ctx, source_id, data):\n" +
-        "        run_js('setTimeout(() => { throw new Error(\"js boom\") }, 0)')\n" +
+        "        js.setTimeout(create_once_callable(boom), 0)\n" +
         "        import time\n" +
         "        from pyodide.ffi import run_sync\n" +
         "        from js import Promise\n" +
@@ -363,7 +366,7 @@ Deno.test("FunctionIsolate terminates a hook that runs past callTimeoutMs", asyn
   assert.equal(isolate.dead, true);
 });
 
-Deno.test("FunctionIsolate caps memory at maxMemoryBytes with a MemoryError and stays usable", async () => {
+Deno.test("FunctionIsolate caps memory at maxMemoryBytes: the call fails with MemoryLimitError and the isolate stays usable", async () => {
   const isolate = await startIsolate({
     modules: [pyModule(
       "m",
@@ -373,14 +376,41 @@ Deno.test("FunctionIsolate caps memory at maxMemoryBytes with a MemoryError and 
     )],
     maxMemoryBytes: 128 * 1024 * 1024,
   });
-  await rejects(
+  const error = await rejects(
     isolate.process(jsonRecords([200_000_000])),
-    "USER_CODE",
+    "LIMIT_EXCEEDED",
     "MemoryError",
-    "memory limit",
+    "memory limit exceeded",
+    "limit of 128 MiB",
   );
+  assert.ok(error instanceof MemoryLimitError);
   assert.ok(isolate.heapBytes <= 128 * 1024 * 1024);
   const small = await isolate.process(jsonRecords([1_000_000]));
   assert.deepEqual(texts(small.outputs), ["1000000"]);
+  await isolate.close();
+});
+
+Deno.test("FunctionIsolate: a MemoryError the operator catches is no failure, one it replaces is still a MemoryLimitError", async () => {
+  const isolate = await startIsolate({
+    modules: [pyModule(
+      "m",
+      "from fs_api import FSProcessorDriver\nclass Op(FSProcessorDriver):\n" +
+        "    def process(self, ctx, source_id, data):\n" +
+        "        try:\n            bytearray(200_000_000)\n" +
+        "        except MemoryError:\n" +
+        "            if data == b'\"raise\"':\n                raise ValueError('no memory')\n" +
+        "        ctx.emit(b'caught', 0)\n",
+    )],
+    maxMemoryBytes: 96 * 1024 * 1024,
+  });
+  const caught = await isolate.process(jsonRecords(["catch"]));
+  assert.deepEqual(texts(caught.outputs), ["caught"]);
+  const error = await rejects(
+    isolate.process(jsonRecords(["raise"])),
+    "LIMIT_EXCEEDED",
+    "ValueError: no memory",
+    "memory limit exceeded",
+  );
+  assert.ok(error instanceof MemoryLimitError);
   await isolate.close();
 });

@@ -4,6 +4,7 @@
  * @module
  */
 export { FunctionIsolate } from "./isolate.ts";
+export { MemoryLimitError } from "./_failures.ts";
 export type {
   BatchResult,
   CheckpointResult,

@@ -170,8 +170,12 @@ export interface PackedResult {
 
 /** Why a call failed. */
 export interface CallFailure {
-  /** user: the operator raised; state: a state read failed; module: the upload cannot run; internal: the runtime failed. */
-  kind: "user" | "state" | "module" | "internal";
+  /**
+   * user: the operator raised; state: a state read failed; module: the
+   * upload cannot run; internal: the runtime failed; memory: the call failed
+   * after the memory cap refused to grow the heap.
+   */
+  kind: "user" | "state" | "module" | "internal" | "memory";
   /** The hook that failed ("import", "init", "process", ...). */
   hook: string;
   /** Python traceback or message. */
@@ -195,4 +199,9 @@ export type WorkerMessage =
   | { type: "failed"; id: number; error: CallFailure; heapBytes: number }
   | { type: "state"; id: number; request: StateRequest }
   | { type: "log"; lines: LogLine[]; dropped: number }
-  | { type: "fatal"; message: string };
+  | {
+    type: "fatal";
+    message: string;
+    /** True when the memory cap refused a growth during the failing call. */
+    memory?: boolean;
+  };

@@ -42,6 +42,13 @@ let dropped = 0;
 let nextStateId = 1;
 const stateWaiters = new Map<number, (reply: StateReply) => void>();
 let queue: Promise<void> = Promise.resolve();
+/** Growths the memory cap had refused when the current message arrived. */
+let refusalsBefore = 0;
+
+/** Whether the memory cap refused a growth since the current message arrived. */
+function memoryExceeded(): boolean {
+  return refusedGrowths() > refusalsBefore;
+}
 
 // Captured before any operator code runs: operators can reach the worker's
 // globals through `import js`, so what the runtime relies on is kept here.
@@ -93,12 +100,20 @@ function flushLines(): void {
 self.addEventListener("error", (event) => {
   event.preventDefault();
   flushLines();
-  post({ type: "fatal", message: `Uncaught error: ${event.message}` });
+  post({
+    type: "fatal",
+    message: `Uncaught error: ${event.message}`,
+    memory: memoryExceeded(),
+  });
 });
 self.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
   flushLines();
-  post({ type: "fatal", message: `Unhandled rejection: ${event.reason}` });
+  post({
+    type: "fatal",
+    message: `Unhandled rejection: ${event.reason}`,
+    memory: memoryExceeded(),
+  });
 });
 
 function heapBytes(): number {
@@ -162,18 +177,16 @@ function int32View(bytes: Uint8Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
 }
 
 /** Turns Runner's reply tuple into a done/failed message and sends it. */
-function answer(id: number, reply: PyProxy, refusals: number): void {
+function answer(id: number, reply: PyProxy): void {
   const tuple = reply.toJs({ create_pyproxies: false }) as unknown[];
   reply.destroy();
   flushLines();
   if (tuple[0] !== undefined && tuple[0] !== null) {
-    const limited = refusedGrowths() > refusals
-      ? "\n(the function reached its memory limit)"
-      : "";
+    // A MemoryError the operator caught and replaced still ends here.
     const error: CallFailure = {
-      kind: tuple[0] as CallFailure["kind"],
+      kind: memoryExceeded() ? "memory" : tuple[0] as CallFailure["kind"],
       hook: String(tuple[1]),
-      text: String(tuple[2]) + limited,
+      text: String(tuple[2]),
       fatal: false,
     };
     post({ type: "failed", id, error, heapBytes: heapBytes() });
@@ -235,13 +248,12 @@ async function start(
   ) {
     methods[name] = (runner as unknown as Record<string, Method>)[name];
   }
-  const refusals = refusedGrowths();
   const reply = await methods.start.callPromising(
     setup.moduleNames,
     setup.moduleSources,
     setup.className,
   );
-  answer(id, reply, refusals);
+  answer(id, reply);
 }
 
 function call(call: HookCall): Promise<PyProxy> {
@@ -295,14 +307,14 @@ async function build(
 
 async function handle(message: HostMessage): Promise<void> {
   const id = message.type === "stateReply" ? 0 : message.id;
+  refusalsBefore = refusedGrowths();
   try {
     if (message.type === "build") {
       await build(id, message.load, message.preImports);
     } else if (message.type === "start") {
       await start(id, message.load, message.snapshot, message.setup);
     } else if (message.type === "call") {
-      const refusals = refusedGrowths();
-      answer(id, await call(message.call), refusals);
+      answer(id, await call(message.call));
     }
   } catch (error) {
     flushLines();
@@ -312,7 +324,12 @@ async function handle(message: HostMessage): Promise<void> {
     post({
       type: "failed",
       id,
-      error: { kind: "internal", hook: "runtime", text, fatal: true },
+      error: {
+        kind: memoryExceeded() ? "memory" : "internal",
+        hook: "runtime",
+        text,
+        fatal: true,
+      },
       heapBytes: heapBytes(),
     });
   }

@@ -1,7 +1,8 @@
 /**
  * What happens when a function fails: the error is logged with its Python
  * traceback and counted, and the restart policy either schedules a restart
- * after its backoff or gives up, with a last error that says why.
+ * after its backoff or gives up, with a last error that says why. A memory
+ * limit failure is never restarted and does not use up the policy.
  * @module
  */
 import {
@@ -10,7 +11,8 @@ import {
   type SupervisionSettings,
 } from "../core/mod.ts";
 import type { FunctionMetrics } from "../metrics/mod.ts";
-import { RestartPolicy } from "./restart_policy.ts";
+import { MemoryLimitError } from "../isolate/mod.ts";
+import { type RestartDecision, RestartPolicy } from "./restart_policy.ts";
 
 /** Options for {@link FunctionSupervisor}. */
 export interface SupervisorOptions {
@@ -43,6 +45,14 @@ export function briefError(message: string): string {
   const last = lines[lines.length - 1];
   return hook === undefined ? `${lines[0]} ${last}` : `${last} (in ${hook}())`;
 }
+
+/**
+ * Why a function over its memory limit is not restarted: it resumes from
+ * its last committed input, so the same records would exceed the limit
+ * again, each time after a full isolate start.
+ */
+export const MEMORY_LIMIT_REASON =
+  "memory limit exceeded: not restarted, as the same input would exceed it again; raise memory_limit_mb (or the server's --function-memory-mb) and start the function";
 
 /** Watches one function: counts its failures and schedules its restarts. */
 export class FunctionSupervisor {
@@ -95,8 +105,13 @@ export class FunctionSupervisor {
       error: message,
       errors: this.#errorCount,
     });
-    const decision = this.#policy?.onFailure(Date.now()) ??
-      { restart: false, reason: "no restart policy (the config did not load)" };
+    const decision: RestartDecision = error instanceof MemoryLimitError
+      ? { restart: false, reason: MEMORY_LIMIT_REASON }
+      : this.#policy?.onFailure(Date.now()) ??
+        {
+          restart: false,
+          reason: "no restart policy (the config did not load)",
+        };
     if (!decision.restart) {
       const lastError = `${brief}; ${decision.reason}\n${message}`;
       logger.log("error", "function failed", {

@@ -6,6 +6,7 @@ import {
   type LogLevel,
 } from "../core/mod.ts";
 import { noMetrics } from "../metrics/mod.ts";
+import { MemoryLimitError } from "../isolate/mod.ts";
 import { briefError, FunctionSupervisor } from "./supervisor.ts";
 
 const TRACEBACK =
@@ -89,4 +90,25 @@ Deno.test("FunctionSupervisor.cancel() stops a scheduled restart", async () => {
   supervisor.cancel();
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(restarts(), 0);
+});
+
+Deno.test("FunctionSupervisor fails a function over its memory limit at once, without using up the policy", async () => {
+  const { supervisor, restarts } = setup({ maxRestarts: 5 });
+  const error = new MemoryLimitError("f", "process", {
+    limitBytes: 64 * 1024 * 1024,
+    text: "Traceback (most recent call last):\nMemoryError",
+  });
+  const outcome = supervisor.failed(error);
+  assert.equal(outcome.status, "FAILED");
+  assert.match(
+    outcome.lastError,
+    /^MemoryError \(in process\(\)\); memory limit exceeded: not restarted/,
+  );
+  assert.match(outcome.lastError, /limit of 64 MiB \(memory limit exceeded\)/);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(restarts(), 0);
+  assert.equal(supervisor.restartCount, 0);
+  // A later failure of another kind still gets every restart.
+  assert.equal(supervisor.failed(new Error(TRACEBACK)).status, "RESTARTING");
+  supervisor.cancel();
 });
