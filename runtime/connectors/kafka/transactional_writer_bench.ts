@@ -130,3 +130,28 @@ Deno.bench({
     b.end();
   },
 });
+
+const CHECKPOINT_SENDS = 20; // 10,000 records between two checkpoints
+
+Deno.bench({
+  name: `KafkaSink: ${CHECKPOINT_SENDS} sends of ${BATCH} records`,
+  group: "10k records",
+  n: 20,
+  warmup: 2,
+  baseline: true,
+  async fn() {
+    for (let i = 0; i < CHECKPOINT_SENDS; i++) await sink.send(records);
+  },
+});
+
+Deno.bench({
+  name:
+    `KafkaTransactionalWriter: ${CHECKPOINT_SENDS} sends of ${BATCH} records, then commit()`,
+  group: "10k records",
+  n: 20,
+  warmup: 2,
+  async fn() {
+    for (let i = 0; i < CHECKPOINT_SENDS; i++) await cycling.send(records);
+    await cycling.commit(`t${token++}`);
+  },
+});

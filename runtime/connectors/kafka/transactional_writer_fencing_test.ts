@@ -17,7 +17,11 @@ import { KafkaTransactionalWriter } from "./transactional_writer.ts";
 const encode = (s: string) => new TextEncoder().encode(s);
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
-function writer(topic: string, id = `fs-test-${topic}`) {
+function writer(
+  topic: string,
+  id = `fs-test-${topic}`,
+  transactionTimeoutMs?: number,
+) {
   const output: KafkaOutputConfig = {
     bootstrapServers: [kafkaBootstrap()],
     topic,
@@ -28,6 +32,7 @@ function writer(topic: string, id = `fs-test-${topic}`) {
     transactionalId: id,
     clientId: "fs-test",
     logger: () => {},
+    transactionTimeoutMs,
   });
 }
 
@@ -270,4 +275,38 @@ Deno.test("KafkaTransactionalWriter.open() during a commit in flight reports its
     outcomes.join(","),
   );
   console.log(`commit vs open outcomes: ${outcomes.join(", ")}`);
+});
+
+Deno.test("KafkaTransactionalWriter: a transaction open past transactionTimeoutMs is aborted by the broker and its commit fails with CONFLICT", async () => {
+  const topic = uniqueTopic("txn-timeout");
+  await createTopic(topic, { partitions: 1 });
+  const id = `fs-test-${topic}`;
+  const slow = writer(topic, id, 1_000);
+  try {
+    await slow.open();
+    await slow.commit("in-time");
+    await slow.send(records("late", 3));
+    // The broker looks for expired transactions every 10 s by default
+    // (transaction.abort.timed.out.transaction.cleanup.interval.ms).
+    await new Promise((r) => setTimeout(r, 13_000));
+    await assert.rejects(() => slow.commit("too-late"), (error: unknown) => {
+      isConflict(error);
+      assert.match((error as Error).message, /transactionTimeoutMs/);
+      return true;
+    });
+  } finally {
+    await slow.close();
+  }
+  const next = writer(topic, id);
+  try {
+    assert.equal(await next.open(), "in-time");
+  } finally {
+    await next.close();
+  }
+  const committed = await consumeAll(topic, {
+    count: 1,
+    timeoutMs: 2_000,
+    isolation: "read_committed",
+  });
+  assert.equal(committed.length, 0);
 });

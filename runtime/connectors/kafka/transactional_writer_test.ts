@@ -111,10 +111,18 @@ Deno.test("KafkaTransactionalWriter.open() returns null first, then the token of
     await second.close();
   }
   const third = writer([output(topic)], id);
+  const longest = "é".repeat(2048); // 4096 UTF-8 bytes, the broker's limit
   try {
     assert.equal(await third.open(), "token-2 ✓", "an abort keeps the token");
+    await third.commit(longest);
   } finally {
     await third.close();
+  }
+  const fourth = writer([output(topic)], id);
+  try {
+    assert.equal(await fourth.open(), longest);
+  } finally {
+    await fourth.close();
   }
   // The commit record lives in the writer's group, not in the topic.
   assert.deepEqual(values(await readCommitted(topic, 4, 2_000)), [
