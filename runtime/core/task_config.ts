@@ -360,7 +360,11 @@ export function parseTaskConfig(yamlText: string): TaskConfig {
   };
 }
 
-/** One Kafka transaction spans one cluster, so exactly-once outputs must share it. */
+/**
+ * One Kafka transaction spans one cluster and one producer, so exactly-once
+ * outputs must share the brokers and the client settings (compression may
+ * differ per output).
+ */
 function rejectSeveralClusters(outputs: KafkaOutputConfig[]): void {
   const clusters = new Set(
     outputs.map((o) => [...o.bootstrapServers].sort().join(",")),
@@ -372,4 +376,21 @@ function rejectSeveralClusters(outputs: KafkaOutputConfig[]): void {
       [...clusters],
     );
   }
+  const settings = new Set(outputs.map((o) => producerSettingsId(o)));
+  if (settings.size > 1) {
+    // Only names are shown: values such as sasl.jaas.config hold secrets.
+    throw bad(
+      "outputs",
+      "must all have the same Kafka client settings (except compression.type) when checkpoint_guarantee is exactly_once (one producer writes them all)",
+      outputs.map((o) => Object.keys(o.clientSettings).sort().join(",")),
+    );
+  }
+}
+
+function producerSettingsId(output: KafkaOutputConfig): string {
+  return JSON.stringify(
+    Object.entries(output.clientSettings)
+      .filter(([key]) => key !== "compression.type")
+      .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
+  );
 }

@@ -155,3 +155,24 @@ outputs:
     2,
   );
 });
+
+Deno.test("parseTaskConfig() refuses exactly-once outputs with different client settings, compression aside", () => {
+  const doc = (a: string, b: string) =>
+    `name: f
+enable_checkpoint: true
+input-groups:
+- inputs:
+  - {bootstrap_servers: 'k:1', topic: t, group_id: g}
+outputs:
+- {bootstrap_servers: 'k:1', topic: a, ${a}}
+- {bootstrap_servers: 'k:1', topic: b, ${b}}
+`;
+  assert.throws(
+    () => parseTaskConfig(doc("acks: '1'", "acks: all")),
+    /'outputs'.*same Kafka client settings/,
+  );
+  const ok = parseTaskConfig(
+    doc("compression.type: gzip", "compression.type: none"),
+  );
+  assert.equal(ok.outputs.length, 2);
+});
