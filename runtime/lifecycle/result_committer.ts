@@ -111,11 +111,18 @@ export interface CheckpointCommitterOptions {
   openWriter?: typeof openTransactionalWriter;
 }
 
+/** Most output writes a checkpointed function has outstanding at once. */
+const MAX_SENDS_IN_FLIGHT = 8;
+
 /** Checkpoints on: state buffered between checkpoints; outputs transactional with exactly-once. */
 export class CheckpointCommitter implements ResultCommitter {
   readonly #options: CheckpointCommitterOptions;
   readonly #overlay: OverlayState;
   readonly #writer: TransactionalWriter | null;
+  /** Output sends not yet acknowledged, oldest first. */
+  #sending: Promise<void>[] = [];
+  /** The first send that failed; later commits and the checkpoint throw it. */
+  #sendFailure: { error: unknown } | null = null;
 
   private constructor(
     options: CheckpointCommitterOptions,
@@ -210,6 +217,8 @@ export class CheckpointCommitter implements ResultCommitter {
     const taken = await target.takeCheckpoint(id);
     await this.commit(taken, progress);
     if (options.closing) await this.commit(await options.closing(), progress);
+    // Every output the checkpoint covers is acknowledged before it counts.
+    await this.#flush();
     const pending = this.#overlay.pending();
     const token = crypto.randomUUID();
     const info = await store.prepareCheckpoint(fn, {
@@ -236,10 +245,33 @@ export class CheckpointCommitter implements ResultCommitter {
     await this.#writer?.close();
   }
 
+  /**
+   * Starts writing outputs without waiting for the acknowledgement (the
+   * checkpoint waits for all of them), so processing overlaps the writes;
+   * at most {@link MAX_SENDS_IN_FLIGHT} are outstanding. Order is kept: the
+   * writer and the sinks write in call order.
+   */
   async #send(outputs: OutputRecord[]): Promise<void> {
+    if (this.#sendFailure) throw this.#sendFailure.error;
     if (outputs.length === 0) return;
-    if (this.#writer) await this.#writer.send(outputs);
-    else await sendByChannel(this.#options.sinks, outputs);
+    const sent = this.#writer
+      ? this.#writer.send(outputs)
+      : sendByChannel(this.#options.sinks, outputs);
+    sent.catch((error) => {
+      this.#sendFailure ??= { error };
+    });
+    this.#sending.push(sent);
+    if (this.#sending.length >= MAX_SENDS_IN_FLIGHT) {
+      await this.#sending.shift();
+    }
+  }
+
+  /** Waits until every output written so far is acknowledged. */
+  async #flush(): Promise<void> {
+    const sending = this.#sending;
+    this.#sending = [];
+    await Promise.all(sending);
+    if (this.#sendFailure) throw this.#sendFailure.error;
   }
 }
 

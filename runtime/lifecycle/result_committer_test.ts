@@ -58,11 +58,13 @@ class FakeWriter implements TransactionalWriter {
   committed: string[] = [];
   open_: string[] = [];
   failCommit = false;
+  failSend = false;
   constructor(public token: string | null = null) {}
   open(): Promise<string | null> {
     return Promise.resolve(this.token);
   }
   send(records: OutputRecord[]): Promise<void> {
+    if (this.failSend) return Promise.reject(new Error("send refused"));
     this.open_.push(...records.map((r) => text(r.value)!));
     return Promise.resolve();
   }
@@ -242,4 +244,28 @@ Deno.test("CheckpointCommitter with at_least_once writes outputs at once and com
     moved: true,
   });
   assert.deepEqual(sink.sent, ["b"]);
+});
+
+Deno.test("CheckpointCommitter does not wait for output acks per call, but a failed write fails the checkpoint and later commits", async () => {
+  const store = new MemoryStateBackend();
+  const writer = new FakeWriter();
+  const { committer } = await open(store, { writer });
+  writer.failSend = true;
+  await committer.commit({ outputs: [out("a")], mutations: [put("k", "1")] }, {
+    positions: at(1n),
+    moved: true,
+  });
+  await assert.rejects(
+    committer.checkpoint(target(null), { positions: at(1n) }),
+    /send refused/,
+  );
+  assert.equal(await store.preparedCheckpoint("f"), null);
+  assert.deepEqual(await store.listCheckpoints("f"), []);
+  await assert.rejects(
+    committer.commit({ outputs: [out("b")], mutations: [] }, {
+      positions: at(2n),
+      moved: true,
+    }),
+    /send refused/,
+  );
 });
