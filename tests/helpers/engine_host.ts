@@ -27,6 +27,8 @@ export interface EngineHost {
   engine: EngineType;
   /** How many times the engine logged `message` for function `name`. */
   events(message: string, name: string): number;
+  /** When the engine last logged `message` for `name` (`performance.now()` clock), or null. */
+  lastEventMs(message: string, name: string): number | null;
   /** The last `lines` log lines. */
   logTail(lines?: number): string;
   /** Shuts the engine down (stops functions gracefully) and closes Deno KV. */
@@ -37,6 +39,7 @@ export interface EngineHost {
 export async function startEngine(dataDir: string): Promise<EngineHost> {
   const lines: string[] = [];
   const counts = new Map<string, number>();
+  const lastAt = new Map<string, number>();
   const logger: Logger = {
     log(level: LogLevel, message: string, fields: LogFields = {}) {
       const extra = Object.entries(fields)
@@ -47,6 +50,7 @@ export async function startEngine(dataDir: string): Promise<EngineHost> {
       );
       const key = `${message}\0${fields.function ?? ""}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
+      lastAt.set(key, performance.now());
     },
   };
   const kv = await Deno.openKv(`${dataDir}/function_stream.kv`);
@@ -57,6 +61,7 @@ export async function startEngine(dataDir: string): Promise<EngineHost> {
   return {
     engine,
     events: (message, name) => counts.get(`${message}\0${name}`) ?? 0,
+    lastEventMs: (message, name) => lastAt.get(`${message}\0${name}`) ?? null,
     logTail: (n = 60) => lines.slice(-n).join("\n"),
     async close() {
       await engine.shutdown();

@@ -180,6 +180,11 @@ export interface CounterTaskSpec {
    * @default 1
    */
   intervalSeconds?: number;
+  /**
+   * The input's `session.timeout.ms`; null leaves the server's default.
+   * @default 6000
+   */
+  sessionTimeoutMs?: number | null;
 }
 
 /**
@@ -189,6 +194,13 @@ export interface CounterTaskSpec {
  */
 export function counterTaskYaml(spec: CounterTaskSpec): string {
   const servers = kafkaBootstrap();
+  const sessionMs = spec.sessionTimeoutMs === undefined
+    ? 6000
+    : spec.sessionTimeoutMs;
+  const session = sessionMs === null ? {} : {
+    "session.timeout.ms": String(sessionMs),
+    "heartbeat.interval.ms": String(Math.min(1000, Math.floor(sessionMs / 3))),
+  };
   return JSON.stringify({
     name: spec.name,
     type: "python",
@@ -206,8 +218,7 @@ export function counterTaskYaml(spec: CounterTaskSpec): string {
         topic: spec.input,
         group_id: `${spec.name}-g`,
         "auto.offset.reset": "earliest",
-        "session.timeout.ms": "6000",
-        "heartbeat.interval.ms": "1000",
+        ...session,
       }],
     }],
     outputs: [{
