@@ -1,0 +1,120 @@
+/**
+ * Exactly-once through server crashes: a keyed count over 100,000 Kafka
+ * records (1,000 keys, 2 partitions, a checkpoint every second) while the
+ * server process is SIGKILLed at random moments five times and started
+ * again on the same data folder. A read_committed reader of the output must
+ * see exactly what one failure-free run writes, and the final state must be
+ * exact. Replay a failing run with FS_TEST_SEED=<printed seed>.
+ */
+import assert from "node:assert/strict";
+import { createFunction } from "./_lifecycle_util.ts";
+import { checkCounterRun } from "./helpers/count_check.ts";
+import { crashRepeatedly, crashSeed } from "./helpers/crash_loop.ts";
+import { consumeAll, createTopic, uniqueTopic } from "./helpers/kafka.ts";
+import {
+  COUNTER_CLASS,
+  COUNTER_SOURCE,
+  counterTaskYaml,
+  DUMP_RECORD,
+  keyedInput,
+  produceKeyed,
+  produceOne,
+  seededRandom,
+} from "./helpers/keyed_counter.ts";
+import { OutputWatcher } from "./helpers/output_watcher.ts";
+import { RestartableServer } from "./helpers/restartable_server.ts";
+
+const RECORDS = 100_000;
+const KEYS = 1_000;
+const PARTITIONS = 2;
+const KILLS = 5;
+
+Deno.test({
+  name:
+    "exactly-once checkpoints: 100,000 keyed counts through 5 SIGKILLs of the server read back (read_committed) as one failure-free run, with exact final state",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const seed = crashSeed();
+    const random = seededRandom(seed);
+    console.log(`seed ${seed} (replay with FS_TEST_SEED=${seed})`);
+    const started = performance.now();
+    const elapsed = () => ((performance.now() - started) / 1000).toFixed(1);
+    const [input, output] = ["ck-kill-in", "ck-kill-out"].map(uniqueTopic);
+    await createTopic(input, { partitions: PARTITIONS });
+    await createTopic(output);
+    const keyed = keyedInput(RECORDS, { keys: KEYS, partitions: PARTITIONS });
+    await produceKeyed(input, keyed);
+    console.log(`${RECORDS} records produced after ${elapsed()} s`);
+
+    const dataDir = await Deno.makeTempDir({ prefix: "fs-ck-kill-" });
+    const server = await RestartableServer.start(dataDir);
+    const watcher = await OutputWatcher.start(output);
+    const explain = () =>
+      `output read so far: ${watcher.count}\n${server.logTail()}`;
+    try {
+      await createFunction(server.client, {
+        className: COUNTER_CLASS,
+        source: COUNTER_SOURCE,
+        yaml: counterTaskYaml({
+          name: "ck-kill-counter",
+          input,
+          output,
+          guarantee: "exactly_once",
+        }),
+      });
+      const processing = performance.now();
+      const kills = await crashRepeatedly({
+        crashes: KILLS,
+        total: RECORDS,
+        progress: () => watcher.count,
+        random,
+        explain,
+        crash: async () => {
+          await server.kill();
+          await server.restart();
+        },
+      });
+      console.log(`kills: ${JSON.stringify(kills)}`);
+      await watcher.waitForCount(RECORDS, { timeoutMs: 120_000, explain });
+      const seconds = (performance.now() - processing) / 1000;
+      console.log(
+        `${RECORDS} outputs committed ${seconds.toFixed(1)} s after create (${
+          Math.round(RECORDS / seconds)
+        } records/s including ${KILLS} kills and restarts)`,
+      );
+
+      await produceOne(input, DUMP_RECORD);
+      await watcher.waitForCount(RECORDS + 1, { timeoutMs: 30_000, explain });
+      // A graceful stop takes a last checkpoint; it must not add output.
+      assert.equal(await server.stop(), 0, server.logTail());
+      await new Promise((r) => setTimeout(r, 1_500));
+      const committed = await consumeAll(output, {
+        count: watcher.count,
+        timeoutMs: 60_000,
+        isolation: "read_committed",
+      });
+      const values = committed.map((r) => new TextDecoder().decode(r.value));
+      assert.equal(
+        values.length,
+        watcher.count,
+        "a fresh read_committed reader reads what the watcher read",
+      );
+      assert.deepEqual(values, watcher.values());
+      const { dump } = checkCounterRun(values, keyed.expected, {
+        guarantee: "exactly_once",
+      });
+      assert.ok(
+        dump.restored.length === 1,
+        `the last run was restored from one checkpoint: restored ${
+          JSON.stringify(dump.restored)
+        }`,
+      );
+      console.log(`verified after ${elapsed()} s in all`);
+    } finally {
+      await watcher.close();
+      await server.stop();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
