@@ -27,6 +27,7 @@ const BENCHES: BenchSpec[] = [
   { script: "isolate_bench.ts", kafka: false, quickArgs: ["--records=5000"] },
   { script: "state_bench.ts", kafka: false, quickArgs: ["--rounds=1"] },
   { script: "sandbox_state_bench.ts", kafka: false },
+  { script: "recovery_bench.ts", kafka: true },
 ];
 
 const here = new URL(".", import.meta.url).pathname;
