@@ -33,6 +33,7 @@ import {
   SIGNAL_PROBES,
   WORKER_PROBES,
 } from "./helpers/sandbox_probes.ts";
+import { REALM_CRASH_PROBES, REALM_PROBES } from "./helpers/realm_probes.ts";
 
 const SECRET = `sandbox-secret-${crypto.randomUUID()}`;
 const VICTIM = "victim-fn";
@@ -253,14 +254,11 @@ Deno.test({
   },
 });
 
-// KNOWN ESCAPE (issue 7, open): a worker shares the server's OS process, and
-// Deno lets a process signal itself without the run permission; operator code
-// reaches `kill` through `js.eval("import('node:process')")`. The fix is to run
-// each isolate in a child process. Ignored until then so the suite stays green;
-// run it with `--filter signals` and without this flag to see the escape.
+// A worker shares the server's OS process, and Deno lets a process signal
+// itself without the run permission: the worker's realm has no Deno, no
+// process and no eval (so no `import('node:process')`).
 Deno.test({
   name: "operators cannot send signals to the server process",
-  ignore: true,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -273,21 +271,22 @@ Deno.test({
 
 Deno.test({
   name:
-    "malformed messages from an operator end only its own function, never the server",
+    "operators cannot post messages to the host, malformed or forged; the server and a neighbour carry on",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await withSandbox((sandbox) => expectOwnFailure(sandbox, MALFORMED_PROBES));
+    await withSandbox(async (sandbox) => {
+      const wrong = await runProbes(sandbox, "malformed-fn", MALFORMED_PROBES);
+      assert.deepEqual(wrong, [], "messages that reached the host");
+    });
   },
 });
 
-// KNOWN ESCAPE (issue 7, open): `js.Worker` and `node:worker_threads` (through
-// `js.eval` and dynamic import) start threads that outlive the call deadline
-// and the memory cap. Same fix as above (an isolate per child process).
+// Nested workers and node:worker_threads would run outside the call
+// deadline and the memory cap: the realm has no Worker and no eval.
 Deno.test({
   name:
-    "operators cannot start threads of their own (nested workers escape the call deadline and memory cap)",
-  ignore: true,
+    "operators cannot start threads of their own (nested workers would escape the call deadline and memory cap)",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -299,11 +298,41 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "an operator that ends its worker with Deno.exit or process.exit is noticed: its function ends FAILED",
+  name: "operators cannot end their worker with Deno.exit or process.exit",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await withSandbox((sandbox) => expectOwnFailure(sandbox, EXIT_PROBES));
+    await withSandbox(async (sandbox) => {
+      const wrong = await runProbes(sandbox, "exit-fn", EXIT_PROBES);
+      assert.deepEqual(wrong, [], "exits that were reachable");
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "operators cannot run JavaScript source, compile WebAssembly, reach the shared snapshot, write the server's stdout or lift the memory cap",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withSandbox(async (sandbox) => {
+      const marker = `console-marker-${crypto.randomUUID()}`;
+      const wrong = await runProbes(
+        sandbox,
+        "realm-fn",
+        REALM_PROBES(marker),
+      );
+      assert.deepEqual(wrong, [], "attempts on the realm that did not fail");
+      const lines = sandbox.server.output().split("\n")
+        .filter((line) => line.includes(marker));
+      assert.ok(lines.length > 0, "the console line was lost");
+      for (const line of lines) {
+        assert.ok(
+          line.includes("[realm-fn]"),
+          `console output reached the server untagged: ${line}`,
+        );
+      }
+      await expectOwnFailure(sandbox, REALM_CRASH_PROBES);
+    });
   },
 });

@@ -27,6 +27,7 @@ import {
   refusedGrowths,
   RUNTIME_ROOT,
 } from "./_worker_load.ts";
+import { lockRealm } from "./_lockdown.ts";
 
 /** Lines kept per flush; beyond this lines are counted as dropped. */
 const MAX_BUFFERED_LINES = 10_000;
@@ -233,6 +234,8 @@ async function start(
     setup.maxCachedEntries,
   ) as PyProxy;
   entry.destroy();
+  // Nothing below runs operator code until the realm is locked.
+  lockRealm(pyodide, output);
   methods = {};
   for (
     const name of [

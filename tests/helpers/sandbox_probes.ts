@@ -1,15 +1,16 @@
 /**
  * The escape attempts of tests/hardening_sandbox_test.ts. Each probe is the
  * body of a Python function run inside the operator (with `ctx`, `js`,
- * `obj(dict)` -> JS object, `wait(promise)` and `forge(message, reply_id)`
- * in scope); the operator emits "<id> ok: <repr>" or
+ * `pyodide_js`, `obj(dict)` -> JS object, `wait(promise)` and
+ * `forge(message)` in scope); the operator emits "<id> ok: <repr>" or
  * "<id> denied: <Type>: <message>".
  * @module
  */
 
-/** The operator that runs probes. */
+/** The operator that runs probes (it must import with the realm locked: no eval). */
 export const PROBE_SOURCE = `from fs_api import FSProcessorDriver
 import js
+import pyodide_js
 from pyodide.ffi import to_js, run_sync
 
 def obj(value):
@@ -18,31 +19,16 @@ def obj(value):
 def wait(promise):
     return run_sync(promise)
 
-# Posts a forged message to the host and waits for a stateReply with reply_id
-# (seen through the worker's own message event), or "no reply" after 2 s.
-_capture = js.eval("""(id) => new Promise((resolve) => {
-  const done = (text) => { removeEventListener('message', h); resolve(text); };
-  const h = (e) => {
-    const d = e.data;
-    if (d && d.type === 'stateReply' && d.id === id) {
-      const r = d.reply;
-      done(JSON.stringify({ ok: r.ok, value: r.value ? Array.from(r.value) : null,
-        lens: r.lens ? Array.from(r.lens) : null, message: r.message ?? null }));
-    }
-  };
-  addEventListener('message', h);
-  setTimeout(() => done('no reply'), 2000);
-})""")
-
-def forge(message, reply_id=None):
-    pending = _capture(reply_id) if reply_id is not None else None
+# Posts a message to the host as if the runtime had sent it.
+def forge(message):
     js.postMessage(obj(message))
-    return wait(pending) if pending is not None else "posted"
+    return "posted"
 
 class Probe(FSProcessorDriver):
     def process(self, ctx, source_id, data):
         probe_id, _, body = data.decode().partition("\\n")
-        scope = {"ctx": ctx, "js": js, "obj": obj, "wait": wait, "forge": forge}
+        scope = {"ctx": ctx, "js": js, "pyodide_js": pyodide_js, "obj": obj,
+                 "wait": wait, "forge": forge}
         try:
             exec("def probe(ctx):\\n" + "\\n".join("    " + l for l in body.splitlines()), scope)
             outcome = "ok: " + repr(scope["probe"](ctx))
@@ -90,13 +76,23 @@ export interface ProbeContext {
   secret: string;
 }
 
-const DENIED = /^denied: /;
-const NOT_CAPABLE =
-  /^denied: .*(NotCapable|PermissionDenied|Requires .* access)/;
+/** Any Python exception. */
+export const DENIED = /^denied: /;
+/**
+ * Gone from the locked realm (`js.Deno`, `js.fetch`, ... raise
+ * AttributeError) or, beneath it, refused by the worker's permissions.
+ */
+export const NOT_CAPABLE =
+  /^denied: (AttributeError: |.*(NotCapable|PermissionDenied|Requires .* access))/;
+/** Refused by the realm lockdown (runtime/isolate/_lockdown.ts). */
+export const LOCKED = /^denied: JsException: TypeError: Cannot (use|call) /;
+/** `js.postMessage` is gone: nothing reaches the host's message channel. */
+const NO_HOST_CHANNEL = /^denied: AttributeError: postMessage/;
 
 /**
- * Signals to the server's own process. SIGWINCH is ignored by default, so a
- * probe that gets through proves the capability without stopping the server
+ * Signals to the server's own process (Deno lets a process signal itself
+ * without the run permission). SIGWINCH is ignored by default, so a probe
+ * that gets through proves the capability without stopping the server
  * (SIGKILL or SIGSTOP would end or freeze it the same way).
  */
 export const SIGNAL_PROBES: Probe[] = [
@@ -104,20 +100,20 @@ export const SIGNAL_PROBES: Probe[] = [
     id: "k1",
     what: "Deno.kill(Deno.pid)",
     code: "return js.Deno.kill(js.Deno.pid, 'SIGWINCH')",
-    expect: DENIED,
+    expect: /^denied: AttributeError: Deno/,
   },
   {
     id: "k2",
     what: "process.kill(process.pid)",
     code: "return js.process.kill(js.process.pid, 'SIGWINCH')",
-    expect: DENIED,
+    expect: /^denied: AttributeError: process/,
   },
   {
     id: "k3",
     what: "kill exported by node:process",
     code:
-      "mod = wait(js.eval(\"import('node:process')\"))\nreturn mod.kill(js.process.pid, 'SIGWINCH')",
-    expect: DENIED,
+      "mod = wait(js.eval(\"import('node:process')\"))\nreturn mod.kill(mod.pid, 'SIGWINCH')",
+    expect: LOCKED,
   },
 ];
 
@@ -137,7 +133,7 @@ w.onmessage = lambda e: got.append(e.data)
 wait(js.Promise.new(lambda ok, _: js.setTimeout(ok, 1000)))
 w.terminate()
 return got`,
-    expect: DENIED,
+    expect: /^denied: AttributeError: Worker/,
   },
   {
     id: "d6",
@@ -150,65 +146,60 @@ w.on('message', create_proxy(lambda m: got.append(m)))
 wait(js.Promise.new(lambda ok, _: js.setTimeout(ok, 1000)))
 w.terminate()
 return got`,
-    expect: DENIED,
+    expect: LOCKED,
   },
 ];
 
 /**
- * Ending the worker from inside without a word to the host: the host must
- * notice (the function ends FAILED), not keep a dead worker RUNNING.
+ * Ending the worker from inside without a word to the host: Deno.exit and
+ * process.exit are gone from the realm (os._exit, which ends the worker
+ * through Emscripten, is in {@link PROBES} and ends its function FAILED).
  */
 export const EXIT_PROBES: Probe[] = [
   {
     id: "x1",
     what: "Deno.exit inside the worker",
     code: "js.Deno.exit(3)\nreturn 'still here'",
-    expect: /./,
-    crashes: true,
+    expect: /^denied: AttributeError: Deno/,
   },
   {
     id: "x3",
     what: "process.exit inside the worker",
     code: "js.process.exit(3)\nreturn 'still here'",
-    expect: /./,
-    crashes: true,
+    expect: /^denied: AttributeError: process/,
   },
 ];
 
 /**
- * Malformed messages to the host. Each ends the operator's own worker (the
- * host refuses a message it cannot handle) and nothing else; none may throw
- * inside the host's message handler (that would end the server process).
+ * Malformed messages to the host: none can be posted, as `postMessage` is
+ * gone from the realm. (The host still ends an isolate that sends one,
+ * never the server: runtime/isolate/isolate.ts.)
  */
 export const MALFORMED_PROBES: Probe[] = [
   {
     id: "b1",
     what: "a null message",
     code: "js.postMessage(None)\nreturn 'posted'",
-    expect: /./,
-    crashes: true,
+    expect: NO_HOST_CHANNEL,
   },
   {
     id: "b2",
     what: "a log message whose lines are not a list",
     code: "return forge({'type': 'log', 'lines': 5})",
-    expect: /./,
-    crashes: true,
+    expect: NO_HOST_CHANNEL,
   },
   {
     id: "b3",
     what: "a log line that is null",
     code: "return forge({'type': 'log', 'lines': [None], 'dropped': 0})",
-    expect: /./,
-    crashes: true,
+    expect: NO_HOST_CHANNEL,
   },
   {
     id: "b4",
     what: "a failed message without an error",
     code:
       "return forge({'type': 'failed', 'id': 424243, 'error': None, 'heapBytes': 0})",
-    expect: /./,
-    crashes: true,
+    expect: NO_HOST_CHANNEL,
   },
 ];
 
@@ -294,7 +285,8 @@ export function PROBES(c: ProbeContext): Probe[] {
       code: `from pyodide.http import pyfetch\nreturn wait(pyfetch(${
         q(c.url)
       })).status`,
-      expect: NOT_CAPABLE,
+      // pyodide.http binds js.fetch at import, which the realm lacks.
+      expect: /^denied: (NameError: name '_jsfetch'|.*NotCapable)/,
     },
     {
       id: "n3",
@@ -402,7 +394,7 @@ export function PROBES(c: ProbeContext): Probe[] {
       id: "d1",
       what: "eval JavaScript that reads a file",
       code: "return js.eval(\"Deno.readTextFileSync('/etc/hostname')\")",
-      expect: NOT_CAPABLE,
+      expect: LOCKED,
     },
     {
       id: "d2",
@@ -461,6 +453,9 @@ export function PROBES(c: ProbeContext): Probe[] {
         `ctx.getOrCreateKVStore('stats_db').put_state(${victimKey}, b'1000000')\nreturn 'written'`,
       expect: /^ok: 'written'$/,
     },
+    // The host's message channel is gone from the realm (beneath that, the
+    // host scopes a state request to the operator's own function and ends
+    // its isolate on a malformed message).
     {
       id: "s6",
       what: "forged state get for the victim's key",
@@ -468,9 +463,8 @@ export function PROBES(c: ProbeContext): Probe[] {
         q(c.victim)
       }, 'request': {'op': 'get', 'fn': ${
         q(c.victim)
-      }, 'store': 'stats_db', 'key': {'kind': 'simple', 'key': ${victimKey}}}}, 987001)`,
-      // s5 wrote "1000000" to the operator's own copy; the victim holds "5".
-      expect: /^ok: '\{"ok":true,"value":\[49,48,48,48,48,48,48\],/,
+      }, 'store': 'stats_db', 'key': {'kind': 'simple', 'key': ${victimKey}}}})`,
+      expect: NO_HOST_CHANNEL,
     },
     {
       id: "s7",
@@ -478,37 +472,35 @@ export function PROBES(c: ProbeContext): Probe[] {
       code:
         `return forge({'type': 'state', 'id': 987002, 'request': {'op': 'listSimple', 'store': 'stats_db', 'range': {}, 'limit': 1000, 'withValues': True, 'fn': ${
           q(c.victim)
-        }}}, 987002)`,
-      // Only the operator's own entry: key "count:victim" and "1000000".
-      expect: /^ok: '\{"ok":true,"value":null,"lens":\[12,7\],/,
+        }}})`,
+      expect: NO_HOST_CHANNEL,
     },
-    // Forged and malformed messages to the host.
+    // Forged messages to the host.
     {
       id: "m1",
       what: "forged log line",
       code:
         "return forge({'type': 'log', 'lines': [{'stream': 'stdout', 'text': 'forged line'}], 'dropped': 0})",
-      expect: /^ok: 'posted'$/,
+      expect: NO_HOST_CHANNEL,
     },
     {
       id: "m2",
       what: "forged done for an unknown call",
       code:
         "return forge({'type': 'done', 'id': 424242, 'result': None, 'heapBytes': 0})",
-      expect: /^ok: 'posted'$/,
+      expect: NO_HOST_CHANNEL,
     },
     {
       id: "m5",
       what: "forged state request without a request",
-      code: "return forge({'type': 'state', 'id': 987003}, 987003)",
-      expect: /^ok: '\{"ok":false/,
+      code: "return forge({'type': 'state', 'id': 987003})",
+      expect: NO_HOST_CHANNEL,
     },
     {
       id: "zz",
-      what: "forged fatal message (ends its own worker)",
+      what: "forged fatal message",
       code: "return forge({'type': 'fatal', 'message': 'forged fatal'})",
-      expect: /./,
-      crashes: true,
+      expect: NO_HOST_CHANNEL,
     },
     {
       id: "x2",
