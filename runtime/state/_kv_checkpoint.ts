@@ -32,6 +32,7 @@ import {
 import { applyRedoLog, type FnCache, type Marker } from "./_kv_apply.ts";
 import { APPLY_IN_FLIGHT, type FaultHook } from "./_kv_commit.ts";
 import { captureUndo } from "./_preimages.ts";
+import type { KnownValues } from "./_known_values.ts";
 import {
   type CheckpointParts,
   type CheckpointRecord,
@@ -51,6 +52,8 @@ export interface CheckpointContext {
   cache: FnCache;
   /** Test-only crash injection. */
   fault?: FaultHook;
+  /** Live values known without a read, or null. */
+  known: KnownValues | null;
 }
 
 /** A prepared checkpoint's redo log kept in memory, so completing it needs no decode. */
@@ -118,7 +121,7 @@ export async function prepareKv(
     parts: null,
   };
   await kv.set(checkpointKey(fn, id), record);
-  const undo = await captureUndo(kv, fn, log);
+  const undo = await captureUndo(kv, fn, { log, known: ctx.known });
   const bytes = {
     r: encodeRedoLog(log),
     u: encodeRedoLog(undo),
@@ -159,11 +162,11 @@ export async function prepareKv(
   return { info, prepared: { id, log } };
 }
 
-/** Completes a prepared checkpoint: marks it complete, then applies its redo log. */
+/** Completes a prepared checkpoint: marks it complete, then applies its redo log (returned). */
 export async function completeKv(
   ctx: CheckpointContext,
   target: { id: number; prepared: PreparedLog | null },
-): Promise<void> {
+): Promise<RedoLog> {
   const { kv, fn, cache, fault } = ctx;
   const { id } = target;
   const entry = await kv.get<unknown>(checkpointKey(fn, id));
@@ -202,6 +205,7 @@ export async function completeKv(
   await applyRedoLog(kv, fn, { id: `c${id}`, log, cache, batcher });
   await batcher.add({ type: "delete", key: markerKey(fn) });
   await batcher.flush();
+  return log;
 }
 
 /** Discards a prepared (or half-prepared) checkpoint; anything else is left alone. */

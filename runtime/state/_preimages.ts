@@ -8,6 +8,8 @@
  * a segment first scans its key range, which costs about a third of point
  * reads per entry; when the range holds many more entries than the segment
  * changes, the rest of the segment falls back to `getMany` (10 keys a call).
+ * Keys whose live value the backend already knows (see _known_values.ts)
+ * are not read at all.
  * @module
  */
 import {
@@ -17,6 +19,8 @@ import {
 } from "./key_codec.ts";
 import { decodeValue } from "./_kv_read.ts";
 import type { RedoLog, RedoOp } from "./_redo_log.ts";
+import { bytesOfId, type KnownValues, spaceIdOf } from "./_known_values.ts";
+import { bytesId } from "./key_codec.ts";
 
 /** Keys per segment. */
 const SEGMENT = 1000;
@@ -62,8 +66,9 @@ function spacePrefix(fn: string, op: RedoOp): Deno.KvKey {
 export async function captureUndo(
   kv: Deno.Kv,
   fn: string,
-  log: RedoLog,
+  source: { log: RedoLog; known?: KnownValues | null },
 ): Promise<RedoLog> {
+  const { log, known } = source;
   const undo: RedoOp[] = [];
   // Entries under a deleted prefix, by space: ops there are answered from it.
   const cleared = new Map<string, Map<string, true>>();
@@ -82,10 +87,12 @@ export async function captureUndo(
     }
     cleared.set(JSON.stringify(prefix.map(String)), seen);
   }
-  const pre: (Uint8Array | null)[] = new Array(log.ops.length).fill(null);
+  // Per op: its live value, null when absent, undefined under a deleted prefix.
+  const pre: (Uint8Array | null | undefined)[] = new Array(log.ops.length);
   const segments: Segment[] = [];
   let current: Segment | null = null;
   let clearedHere: Map<string, true> | undefined;
+  let knownHere: Map<string, string | null> | undefined;
   for (let i = 0; i < log.ops.length; i++) {
     const op = log.ops[i];
     if (i === 0 || !sameSpace(log.ops[i - 1], op)) {
@@ -93,8 +100,16 @@ export async function captureUndo(
       clearedHere = cleared.size > 0
         ? cleared.get(JSON.stringify(prefix.map(String)))
         : undefined;
+      knownHere = known?.space(spaceIdOf(op.store, op.key));
       current = null;
       if (!clearedHere) segments.push(current = { prefix, ops: [] });
+    }
+    if (knownHere && !clearedHere) {
+      const value = knownHere.get(bytesId(userKeyOf(op)));
+      if (value !== undefined) {
+        pre[i] = value === null ? null : bytesOfId(value);
+        continue;
+      }
     }
     if (clearedHere) {
       // Already in the undo log when it existed; absent otherwise.
@@ -103,6 +118,7 @@ export async function captureUndo(
       }
       continue;
     }
+    pre[i] = null;
     if (current!.ops.length === SEGMENT) {
       segments.push(current = { prefix: current!.prefix, ops: [] });
     }
@@ -115,10 +131,14 @@ export async function captureUndo(
     }
   };
   await Promise.all(Array.from({ length: READERS }, reader));
-  for (const s of segments) {
-    for (const i of s.ops) {
+  for (let i = 0; i < log.ops.length; i++) {
+    if (pre[i] !== undefined) {
       const op = log.ops[i];
-      undo.push({ store: op.store, key: op.key, value: pre[i] });
+      undo.push({
+        store: op.store,
+        key: op.key,
+        value: pre[i] as Uint8Array | null,
+      });
     }
   }
   return { prefixDeletes: [], ops: undo, positions: null };
@@ -128,9 +148,14 @@ export async function captureUndo(
 async function readSegment(
   kv: Deno.Kv,
   fn: string,
-  target: { segment: Segment; log: RedoLog; pre: (Uint8Array | null)[] },
+  target: {
+    segment: Segment;
+    log: RedoLog;
+    pre: (Uint8Array | null | undefined)[];
+  },
 ): Promise<void> {
   const { segment: { prefix, ops }, log, pre } = target;
+  if (ops.length === 0) return;
   const keyAt = (j: number) => userKeyOf(log.ops[ops[j]]);
   const last = keyAt(ops.length - 1);
   // The smallest byte string after `last`: nothing sorts in between.

@@ -14,6 +14,7 @@ import type {
 } from "../core/mod.ts";
 import { bytesId, complexPrefixId, prefixOf } from "./key_codec.ts";
 import { decodePositions, encodePositions } from "./_positions.ts";
+import { ByteReader, ByteWriter } from "./_byte_codec.ts";
 
 /** Sets (value) or deletes (null) one key. */
 export interface RedoOp {
@@ -77,6 +78,27 @@ function spaceOrder(store: string, prefix: ComplexPrefix | null): string {
   }`;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether a key lies in the space of the previous mutation. */
+function sameSpace(
+  last: { store: string; prefix: ComplexPrefix | null },
+  store: string,
+  key: StateKey,
+): boolean {
+  if (last.store !== store) return false;
+  const p = last.prefix;
+  if (key.kind === "simple" || p === null) {
+    return key.kind === "simple" && p === null;
+  }
+  return sameBytes(p.namespace, key.namespace) && sameBytes(p.key, key.key) &&
+    sameBytes(p.keyGroup, key.keyGroup);
+}
+
 /**
  * Folds mutations into their net effect. A deletePrefix drops the earlier
  * ops under its prefix (the prefix delete, applied first, covers them).
@@ -95,6 +117,10 @@ export function netEffect(
     }
     return g;
   };
+  // Mutations of one space tend to come together: skip the id then.
+  let last:
+    | { store: string; prefix: ComplexPrefix | null; g: PrefixGroup }
+    | null = null;
   for (const m of mutations) {
     if (m.op === "deletePrefix") {
       const g = groupOf(
@@ -106,15 +132,21 @@ export function netEffect(
       continue;
     }
     const k = m.key;
-    const g = k.kind === "simple"
-      ? groupOf(
+    let g: PrefixGroup;
+    if (last !== null && sameSpace(last, m.store, k)) g = last.g;
+    else if (k.kind === "simple") {
+      g = groupOf(
         `s${m.store.length}:${m.store}`,
         () => spaceOrder(m.store, null),
-      )
-      : groupOf(
+      );
+      last = { store: m.store, prefix: null, g };
+    } else {
+      g = groupOf(
         complexPrefixId(m.store, k),
         () => spaceOrder(m.store, prefixOf(k)),
       );
+      last = { store: m.store, prefix: prefixOf(k), g };
+    }
     g.ops.set(bytesId(k.kind === "simple" ? k.key : k.userKey), {
       store: m.store,
       key: k,
@@ -145,75 +177,6 @@ const TAG_PREFIX_DELETE = 1, TAG_PUT = 2, TAG_DELETE = 3, TAG_POSITIONS = 4;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-class ByteWriter {
-  #buf = new Uint8Array(1024);
-  #len = 0;
-  #reserve(n: number): void {
-    if (this.#len + n <= this.#buf.length) return;
-    let size = this.#buf.length * 2;
-    while (size < this.#len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.#buf.subarray(0, this.#len));
-    this.#buf = next;
-  }
-  byte(b: number): void {
-    this.#reserve(1);
-    this.#buf[this.#len++] = b;
-  }
-  varint(n: number): void {
-    while (n >= 0x80) {
-      this.byte((n % 0x80) | 0x80);
-      n = Math.floor(n / 0x80);
-    }
-    this.byte(n);
-  }
-  bytes(b: Uint8Array): void {
-    this.varint(b.length);
-    this.#reserve(b.length);
-    this.#buf.set(b, this.#len);
-    this.#len += b.length;
-  }
-  result(): Uint8Array {
-    return this.#buf.subarray(0, this.#len);
-  }
-}
-
-class ByteReader {
-  #at = 0;
-  constructor(readonly buf: Uint8Array) {}
-  get done(): boolean {
-    return this.#at >= this.buf.length;
-  }
-  byte(): number {
-    if (this.#at >= this.buf.length) throw corrupt(this.#at);
-    return this.buf[this.#at++];
-  }
-  varint(): number {
-    let n = 0, scale = 1, b: number;
-    do {
-      b = this.byte();
-      n += (b & 0x7f) * scale;
-      scale *= 0x80;
-    } while (b & 0x80);
-    return n;
-  }
-  bytes(): Uint8Array {
-    const n = this.varint();
-    if (this.#at + n > this.buf.length) throw corrupt(this.#at);
-    // A copy, so decoded values do not pin the whole log in memory.
-    const out = this.buf.slice(this.#at, this.#at + n);
-    this.#at += n;
-    return out;
-  }
-}
-
-function corrupt(at: number): FsError {
-  return new FsError(
-    "INTERNAL",
-    `Cannot decode the staged redo log as it is truncated: current value is offset ${at}`,
-  );
-}
-
 function writeKey(w: ByteWriter, key: StateKey): void {
   if (key.kind === "simple") {
     w.byte(0);
@@ -239,18 +202,25 @@ function readKey(r: ByteReader): StateKey {
 
 /** Encodes a redo log as bytes. */
 export function encodeRedoLog(log: RedoLog): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter(1024 + log.ops.length * 32);
+  // Ops of one store come together: encode its name once per run.
+  let store = "";
+  let storeBytes = new Uint8Array();
+  const storeOf = (name: string) => {
+    if (name !== store) storeBytes = encoder.encode(store = name);
+    return storeBytes;
+  };
   w.byte(VERSION);
   for (const d of log.prefixDeletes) {
     w.byte(TAG_PREFIX_DELETE);
-    w.bytes(encoder.encode(d.store));
+    w.bytes(storeOf(d.store));
     for (const p of [d.prefix.keyGroup, d.prefix.key, d.prefix.namespace]) {
       w.bytes(p);
     }
   }
   for (const op of log.ops) {
     w.byte(op.value === null ? TAG_DELETE : TAG_PUT);
-    w.bytes(encoder.encode(op.store));
+    w.bytes(storeOf(op.store));
     writeKey(w, op.key);
     if (op.value !== null) w.bytes(op.value);
   }
@@ -263,12 +233,12 @@ export function encodeRedoLog(log: RedoLog): Uint8Array {
 
 /** Decodes what {@link encodeRedoLog} wrote. */
 export function decodeRedoLog(bytes: Uint8Array): RedoLog {
-  const r = new ByteReader(bytes);
+  const r = new ByteReader(bytes, "the redo log");
   const version = r.byte();
   if (version !== VERSION) {
     throw new FsError(
       "INTERNAL",
-      `Cannot decode the staged redo log as its version is unknown: current value is ${version}`,
+      `Cannot decode the redo log as its version is unknown: current value is ${version}`,
     );
   }
   const log: RedoLog = { prefixDeletes: [], ops: [], positions: null };
@@ -288,7 +258,7 @@ export function decodeRedoLog(bytes: Uint8Array): RedoLog {
     } else {
       throw new FsError(
         "INTERNAL",
-        `Cannot decode the staged redo log as an entry tag is unknown: current value is ${tag}`,
+        `Cannot decode the redo log as an entry tag is unknown: current value is ${tag}`,
       );
     }
   }

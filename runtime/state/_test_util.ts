@@ -5,6 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { FsError } from "../core/mod.ts";
+import { STATE_ROOT } from "./key_codec.ts";
+import { type ChunkHeader, isChunkHeader } from "./_chunks.ts";
+import { isCheckpointRecord } from "./_checkpoint_record.ts";
 import type {
   ComplexPrefix,
   StateBackend,
@@ -192,4 +195,74 @@ export function put(
   value: Uint8Array,
 ): StateMutation {
   return { op: "put", store, key, value };
+}
+
+/**
+ * Checks a function's raw layout after recovery: no marker or staging left,
+ * every value chunk referenced by a live header, every index entry equal to
+ * its live header, and every checkpoint record prepared or complete with
+ * exactly the data chunks its headers name.
+ */
+export async function assertTidy(kv: Deno.Kv, fn: string): Promise<void> {
+  const headers = new Map<string, ChunkHeader>();
+  const chunks: Deno.KvKey[] = [];
+  const index = new Map<string, unknown>();
+  const expectedData = new Map<string, number>();
+  const data = new Map<string, number>();
+  for await (const e of kv.list<unknown>({ prefix: [STATE_ROOT, fn] })) {
+    const space = e.key[2];
+    assert.ok(space !== "m" && space !== "g", `left over ${String(space)} key`);
+    if ((space === "v" || space === "p") && isChunkHeader(e.value)) {
+      headers.set(JSON.stringify(e.key.slice(3).map(String)), e.value);
+      headers.set(`id:${e.value.id}`, e.value);
+    }
+    if (space === "b") {
+      index.set(JSON.stringify(e.key.slice(3).map(String)), e.value);
+    }
+    if (space === "k") chunks.push(e.key);
+    if (space === "c") {
+      const r = e.value;
+      assert.ok(isCheckpointRecord(r), "malformed checkpoint record");
+      assert.ok(
+        r.phase === "prepared" || r.phase === "complete",
+        `checkpoint ${r.id} left ${r.phase}`,
+      );
+      const p = r.parts!;
+      for (
+        const [part, h] of [["r", p.redo], ["u", p.undo], ["p", p.positions], [
+          "o",
+          p.operatorData,
+        ]] as const
+      ) {
+        if (h) expectedData.set(`${r.id}/${part}`, h.count);
+      }
+    }
+    if (space === "d") {
+      const id = `${String(e.key[3])}/${String(e.key[4])}`;
+      data.set(id, (data.get(id) ?? 0) + 1);
+    }
+  }
+  for (const [k, v] of index) {
+    assert.deepEqual(
+      headers.get(k),
+      v,
+      "index entry disagrees with its live header",
+    );
+  }
+  for (const key of chunks) {
+    const header = headers.get(`id:${String(key[3])}`);
+    assert.ok(
+      header && (key[4] as number) < header.count,
+      `orphan chunk ${String(key[3])}/${String(key[4])}`,
+    );
+  }
+  const expected = [...headers.entries()].filter(([k]) => k.startsWith("id:"))
+    .reduce((n, [, h]) => n + h.count, 0);
+  assert.equal(chunks.length, expected);
+  for (const [k, n] of expectedData) {
+    if (n > 0 || data.has(k)) assert.equal(data.get(k), n, `data of ${k}`);
+  }
+  for (const k of data.keys()) {
+    assert.ok(expectedData.has(k), `orphan checkpoint data ${k}`);
+  }
 }

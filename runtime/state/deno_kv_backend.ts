@@ -21,7 +21,6 @@
  * KV (the server opens one KV and one backend).
  * @module
  */
-import { FsError } from "../core/mod.ts";
 import type {
   CheckpointData,
   CheckpointInfo,
@@ -46,21 +45,19 @@ import {
 import { AtomicBatcher } from "./_atomic_batcher.ts";
 import { netEffect } from "./_redo_log.ts";
 import { decodePositions } from "./_positions.ts";
-import { dropAll, type FnCache, type Marker } from "./_kv_apply.ts";
+import { dropAll, type Marker } from "./_kv_apply.ts";
 import {
   commitLogged,
   fastPath,
   type FaultHook,
   type FaultPoint,
-  recoverFunction,
 } from "./_kv_commit.ts";
 import { decodeValue, listEntries } from "./_kv_read.ts";
-import { RwLock } from "./_rw_lock.ts";
+import { KvFunctions, unavailable } from "./_kv_functions.ts";
+import { spaceIdOf } from "./_known_values.ts";
 import {
   abortKv,
-  type CheckpointContext,
   completeKv,
-  type PreparedLog,
   prepareKv,
   reserveCheckpointId,
 } from "./_kv_checkpoint.ts";
@@ -92,46 +89,29 @@ export interface DenoKvStateBackendOptions {
    * simulates a crash there.
    */
   faultInjection?: FaultHook;
-}
-
-interface FnState {
-  /** Orders reads (read side) against commits, applies and recovery (write side). */
-  lock: RwLock;
-  /** Orders checkpoint steps of the function (taken before `lock`). */
-  cpLock: RwLock;
-  ready: boolean;
-  cache: FnCache;
-  /** The prepared checkpoint's redo log, while this instance prepared it. */
-  prepared: PreparedLog | null;
-}
-
-/** A refusal (bad id, conflict, unknown checkpoint) changed nothing: no recovery needed. */
-function isRefusal(error: unknown): boolean {
-  return error instanceof FsError &&
-    ["BAD_REQUEST", "CONFLICT", "NOT_FOUND", "LIMIT_EXCEEDED"].includes(
-      error.code,
-    );
-}
-
-function unavailable(what: string, error: unknown): unknown {
-  if (error instanceof FsError) return error;
-  return new FsError(
-    "UNAVAILABLE",
-    `Cannot ${what} as Deno KV failed: current value is ${String(error)}`,
-    { cause: error },
-  );
+  /**
+   * Most bytes (estimated) of live values kept in memory for functions that
+   * take checkpoints, so that a checkpoint's undo images need no read; 0
+   * turns it off.
+   * @default 67108864 (64 MiB)
+   */
+  knownValuesBytes?: number;
 }
 
 /** A {@link StateBackend} and {@link CheckpointStore} over a Deno KV that the caller opens and closes. */
 export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   readonly #kv: Deno.Kv;
   readonly #fault?: FaultHook;
-  readonly #fns = new Map<string, FnState>();
+  readonly #fns: KvFunctions;
 
   /** Creates a backend over `kv`; it never closes `kv`. */
   constructor(kv: Deno.Kv, options: DenoKvStateBackendOptions = {}) {
     this.#kv = kv;
     this.#fault = options.faultInjection;
+    this.#fns = new KvFunctions(kv, {
+      fault: options.faultInjection,
+      knownBytes: options.knownValuesBytes ?? 64 * 1024 * 1024,
+    });
   }
 
   /** Reads one value, or null when the key is absent. */
@@ -141,9 +121,16 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
     key: StateKey,
   ): Promise<Uint8Array | null> {
     checkKey(fn, store, key);
-    return await this.#read(fn, async () => {
+    return await this.#fns.read(fn, async (st) => {
       const entry = await this.#kv.get<unknown>(liveKey(fn, store, key));
-      return await decodeValue(this.#kv, fn, entry.value);
+      const value = await decodeValue(this.#kv, fn, entry.value);
+      // What a keyed state reads it usually writes next: its undo image.
+      st.known?.set(
+        spaceIdOf(store, key),
+        key.kind === "simple" ? key.key : key.userKey,
+        value,
+      );
+      return value;
     });
   }
 
@@ -158,7 +145,10 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
     const prefix = simplePrefixKey(fn, store);
     const spec = resolveList(prefix, range, options);
     return spec
-      ? await this.#read(fn, () => listEntries(this.#kv, fn, { prefix, spec }))
+      ? await this.#fns.read(
+        fn,
+        () => listEntries(this.#kv, fn, { prefix, spec }),
+      )
       : [];
   }
 
@@ -174,7 +164,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
     const kvPrefix = complexPrefixKey(fn, store, prefix);
     const spec = resolveList(kvPrefix, range, options);
     return spec
-      ? await this.#read(
+      ? await this.#fns.read(
         fn,
         () => listEntries(this.#kv, fn, { prefix: kvPrefix, spec }),
       )
@@ -188,25 +178,31 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
     if (log.prefixDeletes.length + log.ops.length === 0 && !log.positions) {
       return;
     }
-    await this.#write(fn, async (st) => {
-      const fast = fastPath(fn, log, st.cache);
-      if (!fast) {
-        return await commitLogged(this.#kv, fn, {
-          log,
-          cache: st.cache,
-          fault: this.#fault,
-        });
-      }
-      const batcher = new AtomicBatcher(this.#kv);
-      await batcher.group(fast);
-      await batcher.flush();
-    }, `commit state of function "${fn}"`);
+    await this.#fns.write(
+      fn,
+      `commit state of function "${fn}"`,
+      async (st) => {
+        const fast = fastPath(fn, log, st.cache);
+        if (fast) {
+          const batcher = new AtomicBatcher(this.#kv);
+          await batcher.group(fast);
+          await batcher.flush();
+        } else {
+          await commitLogged(this.#kv, fn, {
+            log,
+            cache: st.cache,
+            fault: this.#fault,
+          });
+        }
+        st.known?.applied(log);
+      },
+    );
   }
 
   /** Reads the input positions stored by the last commit that carried positions. */
   async positions(fn: string): Promise<SourcePosition[]> {
     checkFn(fn);
-    return await this.#read(fn, async () => {
+    return await this.#fns.read(fn, async () => {
       const entry = await this.#kv.get<unknown>(positionsKey(fn));
       const bytes = await decodeValue(this.#kv, fn, entry.value);
       return bytes ? decodePositions(bytes) : [];
@@ -216,11 +212,11 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   /** Removes every key, chunk, staged log and position of a function, page by page. */
   async dropFunction(fn: string): Promise<void> {
     checkFn(fn);
-    const st = this.#state(fn);
+    const st = this.#fns.state(fn);
     await st.cpLock.write(() =>
       st.lock.write(async () => {
         st.ready = false;
-        st.prepared = null;
+        this.#fns.reset(st);
         try {
           const marker: Marker = { kind: "drop" };
           await this.#kv.set(markerKey(fn), marker);
@@ -230,7 +226,6 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
         } catch (error) {
           throw unavailable(`drop the state of function "${fn}"`, error);
         }
-        st.cache = { big: new Map(), positions: null };
         st.ready = true;
       })
     );
@@ -239,7 +234,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   /** Reserves the next checkpoint id of a function (ids only grow, even across restores and prunes). */
   async nextCheckpointId(fn: string): Promise<number> {
     checkFn(fn);
-    return await this.#checkpoint(
+    return await this.#fns.checkpoint(
       fn,
       { write: false, what: `reserve a checkpoint id of function "${fn}"` },
       (ctx) => reserveCheckpointId(ctx.kv, fn),
@@ -257,7 +252,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
     data: CheckpointData,
   ): Promise<CheckpointInfo> {
     checkCheckpoint(fn, data);
-    return await this.#checkpoint(
+    return await this.#fns.checkpoint(
       fn,
       {
         write: false,
@@ -280,13 +275,14 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   async completeCheckpoint(fn: string, id: number): Promise<void> {
     checkFn(fn);
     checkCheckpointId(id, `complete a checkpoint of function "${fn}"`);
-    await this.#checkpoint(
+    await this.#fns.checkpoint(
       fn,
       { write: true, what: `complete checkpoint ${id} of function "${fn}"` },
       async (ctx, st) => {
         const prepared = st.prepared;
         st.prepared = null;
-        await completeKv(ctx, { id, prepared });
+        const log = await completeKv(ctx, { id, prepared });
+        st.known?.applied(log);
       },
     );
   }
@@ -295,7 +291,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   async abortCheckpoint(fn: string, id: number): Promise<void> {
     checkFn(fn);
     checkCheckpointId(id, `abort a checkpoint of function "${fn}"`);
-    await this.#checkpoint(
+    await this.#fns.checkpoint(
       fn,
       { write: false, what: `abort checkpoint ${id} of function "${fn}"` },
       async (ctx, st) => {
@@ -308,7 +304,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   /** The prepared (durable, undecided) checkpoint of a function, or null. */
   async preparedCheckpoint(fn: string): Promise<CheckpointInfo | null> {
     checkFn(fn);
-    return await this.#checkpoint(
+    return await this.#fns.checkpoint(
       fn,
       {
         write: false,
@@ -321,7 +317,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   /** The complete checkpoints of a function, oldest first. */
   async listCheckpoints(fn: string): Promise<CheckpointInfo[]> {
     checkFn(fn);
-    return await this.#checkpoint(
+    return await this.#fns.checkpoint(
       fn,
       { write: false, what: `list the checkpoints of function "${fn}"` },
       (ctx) => listKv(ctx.kv, fn),
@@ -331,7 +327,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   /** The latest complete checkpoint of a function with the operator's bytes, or null. */
   async latestCheckpoint(fn: string): Promise<RestoredCheckpoint | null> {
     checkFn(fn);
-    return await this.#checkpoint(
+    return await this.#fns.checkpoint(
       fn,
       { write: false, what: `read the latest checkpoint of function "${fn}"` },
       (ctx) => latestKv(ctx.kv, fn),
@@ -347,11 +343,13 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   async restoreCheckpoint(fn: string, id: number): Promise<void> {
     checkFn(fn);
     checkCheckpointId(id, `restore a checkpoint of function "${fn}"`);
-    await this.#checkpoint(
+    await this.#fns.checkpoint(
       fn,
       { write: true, what: `restore checkpoint ${id} of function "${fn}"` },
       async (ctx, st) => {
         st.prepared = null;
+        // Restored values are not recorded: the next checkpoint reads them.
+        st.known?.clear();
         await restoreKv(ctx, id);
       },
     );
@@ -361,7 +359,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   async pruneCheckpoints(fn: string, keep: number): Promise<void> {
     checkFn(fn);
     checkKeep(keep);
-    await this.#checkpoint(
+    await this.#fns.checkpoint(
       fn,
       { write: false, what: `prune the checkpoints of function "${fn}"` },
       (ctx) => pruneKv(ctx, keep),
@@ -375,100 +373,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
    */
   async recover(fn: string): Promise<void> {
     checkFn(fn);
-    const st = this.#state(fn);
-    await st.lock.write(() => this.#recover(fn, st));
-  }
-
-  #state(fn: string): FnState {
-    let st = this.#fns.get(fn);
-    if (!st) {
-      st = {
-        lock: new RwLock(),
-        cpLock: new RwLock(),
-        ready: false,
-        cache: { big: new Map(), positions: null },
-        prepared: null,
-      };
-      this.#fns.set(fn, st);
-    }
-    return st;
-  }
-
-  async #recover(fn: string, st: FnState): Promise<void> {
-    st.ready = false;
-    st.prepared = null;
-    try {
-      st.cache = await recoverFunction(this.#kv, fn);
-    } catch (error) {
-      throw unavailable(`recover the state of function "${fn}"`, error);
-    }
-    st.ready = true;
-  }
-
-  /** Runs a write under the function's write lock, recovering first; a failure forces recovery next time. */
-  async #write<T>(
-    fn: string,
-    work: (st: FnState) => Promise<T>,
-    what: string,
-  ): Promise<T> {
-    const st = this.#state(fn);
-    return await st.lock.write(async () => {
-      if (!st.ready) await this.#recover(fn, st);
-      try {
-        return await work(st);
-      } catch (error) {
-        if (!isRefusal(error)) st.ready = false;
-        throw unavailable(what, error);
-      }
-    });
-  }
-
-  /**
-   * Runs a checkpoint step under the function's checkpoint lock: `write`
-   * steps (they change live keys) also hold the write lock; the others hold
-   * the read lock, so reads of live state go on meanwhile. A failure other
-   * than a refusal (which wrote nothing) forces recovery next time.
-   */
-  async #checkpoint<T>(
-    fn: string,
-    step: { write: boolean; what: string },
-    work: (ctx: CheckpointContext, st: FnState) => Promise<T>,
-  ): Promise<T> {
-    const st = this.#state(fn);
-    const ctx = (): CheckpointContext => ({
-      kv: this.#kv,
-      fn,
-      cache: st.cache,
-      fault: this.#fault,
-    });
-    return await st.cpLock.write(async () => {
-      if (step.write) {
-        return await this.#write(fn, () => work(ctx(), st), step.what);
-      }
-      return await this.#read(fn, async () => {
-        try {
-          return await work(ctx(), st);
-        } catch (error) {
-          if (!isRefusal(error)) st.ready = false;
-          throw unavailable(step.what, error);
-        }
-      });
-    });
-  }
-
-  /** Runs a read under the function's read lock, once the function is recovered. */
-  async #read<T>(fn: string, work: () => Promise<T>): Promise<T> {
-    const st = this.#state(fn);
-    for (;;) {
-      if (!st.ready) {
-        await st.lock.write(async () => {
-          if (!st.ready) await this.#recover(fn, st);
-        });
-      }
-      const result = await st.lock.read(async () =>
-        st.ready ? { value: await work() } : null
-      );
-      if (result) return result.value;
-    }
+    const st = this.#fns.state(fn);
+    await st.lock.write(() => this.#fns.recover(fn, st));
   }
 }

@@ -8,9 +8,8 @@ import type { StateCommit, StateMutation } from "../core/mod.ts";
 import { DenoKvStateBackend, type FaultPoint } from "./deno_kv_backend.ts";
 import { MemoryStateBackend } from "./memory_backend.ts";
 import { CHUNK_BYTES } from "./limits.ts";
-import { STATE_ROOT } from "./key_codec.ts";
-import { type ChunkHeader, isChunkHeader } from "./_chunks.ts";
 import {
+  assertTidy,
   b,
   ck,
   pattern,
@@ -101,42 +100,6 @@ function newCommit(): StateCommit {
     mutations,
     positions: [{ topic: "in", partition: 0, nextOffset: 2n ** 62n }],
   };
-}
-
-/** Checks the raw layout: no marker or staging left, every chunk referenced, every index entry right. */
-async function assertTidy(kv: Deno.Kv, fn: string): Promise<void> {
-  const headers = new Map<string, ChunkHeader>();
-  const chunks: Deno.KvKey[] = [];
-  const index = new Map<string, unknown>();
-  for await (const e of kv.list<unknown>({ prefix: [STATE_ROOT, fn] })) {
-    const space = e.key[2];
-    assert.ok(space !== "m" && space !== "g", `left over ${String(space)} key`);
-    if ((space === "v" || space === "p") && isChunkHeader(e.value)) {
-      headers.set(JSON.stringify(e.key.slice(3).map(String)), e.value);
-      headers.set(`id:${e.value.id}`, e.value);
-    }
-    if (space === "b") {
-      index.set(JSON.stringify(e.key.slice(3).map(String)), e.value);
-    }
-    if (space === "k") chunks.push(e.key);
-  }
-  for (const [k, v] of index) {
-    assert.deepEqual(
-      headers.get(k),
-      v,
-      "index entry disagrees with its live header",
-    );
-  }
-  for (const key of chunks) {
-    const header = headers.get(`id:${String(key[3])}`);
-    assert.ok(
-      header && (key[4] as number) < header.count,
-      `orphan chunk ${String(key[3])}/${String(key[4])}`,
-    );
-  }
-  const expected = [...headers.entries()].filter(([k]) => k.startsWith("id:"))
-    .reduce((n, [, h]) => n + h.count, 0);
-  assert.equal(chunks.length, expected);
 }
 
 async function expectedState(commits: StateCommit[]): Promise<string[]> {
