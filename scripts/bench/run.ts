@@ -26,6 +26,7 @@ const BENCHES: BenchSpec[] = [
   { script: "loop_profile_bench.ts", kafka: true },
   { script: "isolate_bench.ts", kafka: false, quickArgs: ["--records=5000"] },
   { script: "state_bench.ts", kafka: false, quickArgs: ["--rounds=1"] },
+  { script: "checkpoint_bench.ts", kafka: false },
   { script: "sandbox_state_bench.ts", kafka: false },
   { script: "recovery_bench.ts", kafka: true },
 ];
