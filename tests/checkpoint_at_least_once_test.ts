@@ -13,7 +13,11 @@ import {
   duplicateCount,
   parseCounterOutput,
 } from "./helpers/count_check.ts";
-import { crashRepeatedly, crashSeed } from "./helpers/crash_loop.ts";
+import {
+  crashRepeatedly,
+  crashSeed,
+  machineLoad,
+} from "./helpers/crash_loop.ts";
 import { consumeAll, createTopic, uniqueTopic } from "./helpers/kafka.ts";
 import {
   COUNTER_CLASS,
@@ -64,7 +68,7 @@ Deno.test({
     const explain = () =>
       `output read so far: ${watcher.count} (${
         distinctCounts(watcher.values())
-      } distinct)\n${server.logTail()}`;
+      } distinct)\n${machineLoad()}\n${server.logTail()}`;
     try {
       await createFunction(server.client, {
         className: COUNTER_CLASS,
@@ -124,7 +128,7 @@ Deno.test({
       );
     } finally {
       await watcher.close();
-      await server.stop();
+      await server.kill(); // a no-op unless the test failed before its stop
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }
   },

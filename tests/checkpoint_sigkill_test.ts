@@ -9,7 +9,11 @@
 import assert from "node:assert/strict";
 import { createFunction } from "./_lifecycle_util.ts";
 import { checkCounterRun } from "./helpers/count_check.ts";
-import { crashRepeatedly, crashSeed } from "./helpers/crash_loop.ts";
+import {
+  crashRepeatedly,
+  crashSeed,
+  machineLoad,
+} from "./helpers/crash_loop.ts";
 import { consumeAll, createTopic, uniqueTopic } from "./helpers/kafka.ts";
 import {
   COUNTER_CLASS,
@@ -51,7 +55,7 @@ Deno.test({
     const server = await RestartableServer.start(dataDir);
     const watcher = await OutputWatcher.start(output);
     const explain = () =>
-      `output read so far: ${watcher.count}\n${server.logTail()}`;
+      `output read so far: ${watcher.count}\n${machineLoad()}\n${server.logTail()}`;
     try {
       await createFunction(server.client, {
         className: COUNTER_CLASS,
@@ -113,7 +117,7 @@ Deno.test({
       console.log(`verified after ${elapsed()} s in all`);
     } finally {
       await watcher.close();
-      await server.stop();
+      await server.kill(); // a no-op unless the test failed before its stop
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }
   },

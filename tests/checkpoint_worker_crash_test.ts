@@ -8,7 +8,11 @@
 import assert from "node:assert/strict";
 import { waitFor } from "./_lifecycle_util.ts";
 import { checkCounterRun } from "./helpers/count_check.ts";
-import { crashRepeatedly, crashSeed } from "./helpers/crash_loop.ts";
+import {
+  crashRepeatedly,
+  crashSeed,
+  machineLoad,
+} from "./helpers/crash_loop.ts";
 import { startEngine } from "./helpers/engine_host.ts";
 import { consumeAll, createTopic, uniqueTopic } from "./helpers/kafka.ts";
 import {
@@ -49,7 +53,7 @@ Deno.test({
     const host = await startEngine(dataDir);
     const watcher = await OutputWatcher.start(output);
     const explain = () =>
-      `output read so far: ${watcher.count}\n--- engine log ---\n${host.logTail()}`;
+      `output read so far: ${watcher.count}\n${machineLoad()}\n--- engine log ---\n${host.logTail()}`;
     let closed = false;
     try {
       await host.engine.createPythonFunction({

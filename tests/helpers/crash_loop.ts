@@ -104,3 +104,21 @@ export function crashSeed(): number {
     ? given
     : Math.floor(Math.random() * 2 ** 31) + 1;
 }
+
+/**
+ * The machine's load for a failure message: load averages and, where Linux
+ * reports them, CPU and memory pressure (a stalled test on a busy machine
+ * reads differently from one stalled on an idle machine).
+ */
+export function machineLoad(): string {
+  const parts = [`load average ${Deno.loadavg().join(" ")}`];
+  for (const kind of ["cpu", "memory"]) {
+    try {
+      const text = Deno.readTextFileSync(`/proc/pressure/${kind}`);
+      parts.push(`${kind} pressure ${text.trim().replace(/\n/g, "; ")}`);
+    } catch {
+      // not Linux, or no PSI
+    }
+  }
+  return parts.join("\n");
+}

@@ -31,7 +31,11 @@ export interface EngineHost {
   lastEventMs(message: string, name: string): number | null;
   /** The last `lines` log lines. */
   logTail(lines?: number): string;
-  /** Shuts the engine down (stops functions gracefully) and closes Deno KV. */
+  /**
+   * Shuts the engine down (stops functions gracefully) and closes Deno KV.
+   *
+   * @throws {Error} when the functions do not stop within 60 s.
+   */
   close(): Promise<void>;
 }
 
@@ -64,7 +68,19 @@ export async function startEngine(dataDir: string): Promise<EngineHost> {
     lastEventMs: (message, name) => lastAt.get(`${message}\0${name}`) ?? null,
     logTail: (n = 60) => lines.slice(-n).join("\n"),
     async close() {
-      await engine.shutdown();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), 60_000);
+      });
+      const done = await Promise.race([engine.shutdown(), late]);
+      clearTimeout(timer);
+      if (done === "late") {
+        throw new Error(
+          `Cannot shut the engine down as its functions did not stop within 60000 ms\n${
+            lines.slice(-60).join("\n")
+          }`,
+        );
+      }
       kv.close();
     },
   };

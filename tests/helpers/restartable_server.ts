@@ -103,19 +103,35 @@ export class RestartableServer {
     await this.#end("SIGKILL");
   }
 
-  /** Stops the server with SIGTERM (a graceful stop); returns its exit code. */
-  async stop(): Promise<number> {
-    return await this.#end("SIGTERM");
+  /**
+   * Stops the server with SIGTERM (a graceful stop) and returns its exit
+   * code; SIGKILLs it when it has not exited after `timeoutMs`.
+   *
+   * @throws {Error} when the graceful stop timed out (with the log tail).
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<number> {
+    return await this.#end("SIGTERM", options.timeoutMs ?? 60_000);
   }
 
-  async #end(signal: Deno.Signal): Promise<number> {
+  async #end(signal: Deno.Signal, timeoutMs = 60_000): Promise<number> {
     const process = this.#process;
     if (process === null) return 0;
     this.#client?.close();
     this.#client = null;
-    const code = await process.stop(signal);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), timeoutMs);
+    });
+    const code = await Promise.race([process.stop(signal), late]);
+    clearTimeout(timer);
+    if (code === null) await process.stop("SIGKILL");
     this.#logs.push(process.output());
     this.#process = null;
+    if (code === null) {
+      throw new Error(
+        `Cannot stop the server with ${signal} as it did not exit within ${timeoutMs} ms (SIGKILLed it)\n${this.logTail()}`,
+      );
+    }
     return code;
   }
 }
