@@ -138,7 +138,9 @@ export class AtomicBatcher {
     try {
       await this.#beforeCommit?.();
     } catch (error) {
-      // A simulated crash: let what is already committing land first.
+      // A simulated crash: let what is already committing land first; the
+      // batcher stays failed.
+      this.#failure ??= { error };
       await this.drain().catch(() => {});
       throw error;
     }

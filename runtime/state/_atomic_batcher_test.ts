@@ -90,3 +90,54 @@ Deno.test("AtomicBatcher.group() lands a group in one atomic operation and refus
     kv.close();
   }
 });
+
+Deno.test("AtomicBatcher with two operations in flight lands everything, and drain() orders what follows", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let started = 0;
+    const batcher = new AtomicBatcher(kv, {
+      inFlight: 2,
+      beforeCommit: () => {
+        started++;
+      },
+    });
+    for (let i = 0; i < 5500; i++) {
+      await batcher.add({ type: "set", key: ["k", i], value: i });
+    }
+    await batcher.drain();
+    // Everything sent so far has landed; the pending tail has not been sent.
+    assert.equal(started, 5);
+    assert.equal(await count(kv, ["k"]), 5000);
+    await batcher.add({ type: "delete", key: ["k", 0] });
+    await batcher.flush();
+    assert.equal(await count(kv, ["k"]), 5499);
+    assert.equal(batcher.commits, 6);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("AtomicBatcher reports a crash in beforeCommit after letting in-flight operations land", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let calls = 0;
+    const batcher = new AtomicBatcher(kv, {
+      inFlight: 2,
+      beforeCommit: () => {
+        if (++calls === 3) throw new Error("simulated crash");
+      },
+    });
+    const fill = async () => {
+      for (let i = 0; i < 5000; i++) {
+        await batcher.add({ type: "set", key: ["k", i], value: i });
+      }
+      await batcher.flush();
+    };
+    await assert.rejects(fill(), /simulated crash/);
+    // The two operations before the crash landed whole; nothing after it.
+    assert.equal(await count(kv, ["k"]), 2000);
+    await assert.rejects(batcher.flush(), /simulated crash/);
+  } finally {
+    kv.close();
+  }
+});

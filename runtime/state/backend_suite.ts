@@ -15,6 +15,7 @@ import { CHUNK_BYTES } from "./limits.ts";
 import { b, ck, listAll, pattern, put, sk, t } from "./_test_util.ts";
 import { registerSizeCases } from "./_suite_sizes.ts";
 import { registerCheckpointCases } from "./_suite_checkpoints.ts";
+import { registerRestoreCases } from "./_suite_restore.ts";
 
 /** A backend under test: live state and checkpoints. */
 export type SuiteBackend = StateBackend & CheckpointStore;
@@ -357,4 +358,5 @@ export function registerBackendSuite(
 
   registerSizeCases(test);
   registerCheckpointCases(test);
+  registerRestoreCases(test);
 }
