@@ -1,7 +1,8 @@
 /**
  * The bounded queue between the kafkajs fetch loop (which pushes) and
- * `poll()` (which takes). It only counts and signals; pausing the consumer
- * when it is full is the source's job.
+ * `poll()` (which takes). It only counts and signals: the fetch loop waits
+ * for space with {@link RecordBuffer.waitForSpace}, `poll()` for records
+ * with {@link RecordBuffer.waitForRecords}.
  * @module
  */
 import type { InputRecord } from "../../core/mod.ts";
@@ -25,6 +26,7 @@ export class RecordBuffer {
   #head = 0;
   #bytes = 0;
   readonly #waiters = new Set<() => void>();
+  readonly #spaceWaiters = new Set<() => void>();
 
   /** Creates an empty buffer. */
   constructor(limits: RecordBufferLimits) {
@@ -54,17 +56,29 @@ export class RecordBuffer {
       this.#bytes >= this.#limits.maxBytes;
   }
 
-  /** Whether the buffer has drained to half of both limits (resume point). */
-  isLow(): boolean {
-    return this.size <= this.#limits.maxRecords / 2 &&
-      this.#bytes <= this.#limits.maxBytes / 2;
+  /** Records that fit before the record limit (the byte limit is the pusher's to check). */
+  get room(): number {
+    return Math.max(0, this.#limits.maxRecords - this.size);
   }
 
-  /** Appends a record and wakes every waiter. */
+  /** Key+value bytes that fit before the byte limit. */
+  get byteRoom(): number {
+    return Math.max(0, this.#limits.maxBytes - this.#bytes);
+  }
+
+  /** Appends a record and wakes the waiters for records. */
   push(record: InputRecord): void {
-    this.#items.push(record);
-    this.#bytes += sizeOf(record);
-    this.wakeAll();
+    this.pushAll([record]);
+  }
+
+  /** Appends records in order and wakes the waiters for records once. */
+  pushAll(records: InputRecord[]): void {
+    if (records.length === 0) return;
+    for (const record of records) {
+      this.#items.push(record);
+      this.#bytes += sizeOf(record);
+    }
+    wake(this.#waiters);
   }
 
   /** Removes and returns up to `max` records from the front, in order. */
@@ -78,6 +92,7 @@ export class RecordBuffer {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
+    if (taken.length > 0) wake(this.#spaceWaiters);
     return taken;
   }
 
@@ -99,6 +114,7 @@ export class RecordBuffer {
     }
     this.#items = kept;
     this.#head = 0;
+    wake(this.#spaceWaiters);
     return first;
   }
 
@@ -108,21 +124,44 @@ export class RecordBuffer {
    */
   waitForRecords(ms: number, signal?: AbortSignal): Promise<void> {
     if (this.size > 0 || signal?.aborted || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        this.#waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener("abort", done, { once: true });
-      this.#waiters.add(done);
-    });
+    return wait(this.#waiters, ms, signal);
   }
 
-  /** Wakes every waiter (used on push, close and failure). */
-  wakeAll(): void {
-    for (const wake of [...this.#waiters]) wake();
+  /**
+   * Waits until records are taken or dropped while the buffer is full, `ms`
+   * pass or {@link wakeAll} is called, whichever comes first.
+   */
+  waitForSpace(ms: number): Promise<void> {
+    if (!this.isFull() || ms <= 0) return Promise.resolve();
+    return wait(this.#spaceWaiters, ms);
   }
+
+  /** Wakes every waiter, for records or for space (used on close and failure). */
+  wakeAll(): void {
+    wake(this.#waiters);
+    wake(this.#spaceWaiters);
+  }
+}
+
+function wake(waiters: Set<() => void>): void {
+  if (waiters.size === 0) return;
+  for (const done of [...waiters]) done();
+}
+
+function wait(
+  waiters: Set<() => void>,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      waiters.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    waiters.add(done);
+  });
 }

@@ -24,17 +24,51 @@ Deno.test("RecordBuffer.take() returns records in push order, at most max", () =
   assert.equal(buffer.bytes, 0);
 });
 
-Deno.test("RecordBuffer is full at its record or byte limit and low at half", () => {
+Deno.test("RecordBuffer is full at its record or byte limit and reports the room left", () => {
   const byCount = new RecordBuffer({ maxRecords: 4, maxBytes: 1000 });
-  for (let i = 0; i < 4; i++) byCount.push(record(0, i));
+  assert.equal(byCount.room, 4);
+  byCount.pushAll([record(0, 0), record(0, 1), record(0, 2)]);
+  assert.equal(byCount.room, 1);
+  assert.equal(byCount.byteRoom, 997);
+  byCount.push(record(0, 3));
   assert.ok(byCount.isFull());
+  assert.equal(byCount.room, 0);
   byCount.take(1);
-  assert.ok(!byCount.isFull() && !byCount.isLow());
-  byCount.take(1);
-  assert.ok(byCount.isLow());
+  assert.ok(!byCount.isFull());
   const byBytes = new RecordBuffer({ maxRecords: 1000, maxBytes: 10 });
   byBytes.push(record(0, 0, 10));
   assert.ok(byBytes.isFull());
+  assert.equal(byBytes.byteRoom, 0);
+});
+
+Deno.test("RecordBuffer.waitForSpace() resolves on take, drop, timeout and wakeAll, at once when not full", async () => {
+  const buffer = new RecordBuffer({ maxRecords: 2, maxBytes: 100 });
+  await buffer.waitForSpace(10_000); // not full: returns at once
+  buffer.pushAll([record(0, 0), record(1, 0)]);
+  const taken = buffer.waitForSpace(10_000);
+  setTimeout(() => buffer.take(1), 5);
+  await taken;
+  assert.equal(buffer.size, 1);
+  buffer.push(record(1, 1));
+  const dropped = buffer.waitForSpace(10_000);
+  setTimeout(() => buffer.dropPartition("t", 1), 5);
+  await dropped;
+  assert.equal(buffer.size, 0);
+  buffer.pushAll([record(0, 1), record(0, 2)]);
+  const started = Date.now();
+  await buffer.waitForSpace(30);
+  assert.ok(Date.now() - started >= 25, "waited for the timeout");
+  const woken = buffer.waitForSpace(10_000);
+  buffer.wakeAll();
+  await woken;
+  // A push never wakes a waiter for space.
+  const stillWaiting = buffer.waitForSpace(50);
+  let done = false;
+  stillWaiting.then(() => (done = true));
+  buffer.push(record(0, 3));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(done, false);
+  await stillWaiting;
 });
 
 Deno.test("RecordBuffer stays in order across many pushes and takes (compaction)", () => {

@@ -6,9 +6,13 @@
  * - Offsets are managed by hand (autoCommit off, eachBatchAutoResolve off):
  *   a record's offset is resolved only once it is in the buffer, so kafkajs's
  *   next fetch starts right after the last buffered record.
- * - When the buffer is full the partition is paused and the rest of the batch
- *   is left unresolved; kafkajs drops in-flight data of paused partitions and
- *   fetches it again after `resume()`.
+ * - When the buffer is full the batch handler waits (heartbeating) until
+ *   `poll()` makes room, then buffers the rest of the batch: kafkajs fetches
+ *   the next batch only when the handler returns, so the wait is the
+ *   back-pressure, and no fetched record is thrown away. (Pausing instead
+ *   made kafkajs drop the rest of each fetch, up to 1 MiB, decode it again
+ *   after `resume()` and sleep `fetch.max.wait.ms` while paused: at most one
+ *   buffer per fetch cycle.)
  * - kafkajs forgets resolved offsets on every rebalance (and restart) and
  *   would go back to the committed offset. So on every assignment the source
  *   seeks each partition it has read (or got from `start()`) to the offset
@@ -19,7 +23,7 @@
  *   another member may have advanced) applies when it comes back.
  * @module
  */
-import type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
+import type { Consumer, EachBatchPayload } from "kafkajs";
 import { FsError } from "../../core/mod.ts";
 import type {
   InputRecord,
@@ -33,8 +37,8 @@ import type {
 } from "../connector.ts";
 import { createConsumer } from "./_clients.ts";
 import { kafkaError } from "./_errors.ts";
+import { toInputRecords } from "./_fetched_records.ts";
 import { RecordBuffer } from "./_record_buffer.ts";
-import { copyBytes, fromKafkaHeaders } from "./_records.ts";
 import {
   type ConsumerSettings,
   consumerSettings,
@@ -44,17 +48,23 @@ import {
 /** Retriable crashes in a row (without a batch between them) before giving up. */
 const MAX_RESTARTS = 5;
 
+/**
+ * Longest wait for buffer space between two heartbeat calls (kafkajs sends
+ * one only when `heartbeat.interval.ms` has passed since the last).
+ */
+const SPACE_WAIT_MS = 500;
+
 /** Options for {@link KafkaSource}. */
 export interface KafkaSourceOptions extends KafkaClientOptions {
   /** Index of the input group; set as `sourceId` on every record. */
   sourceId: number;
   /**
-   * Records buffered before the consumer is paused.
+   * Records buffered before the fetch loop waits for `poll()`.
    * @default 2000
    */
   bufferRecords?: number;
   /**
-   * Key+value bytes buffered before the consumer is paused.
+   * Key+value bytes buffered before the fetch loop waits for `poll()`.
    * @default 16 MiB
    */
   bufferBytes?: number;
@@ -72,7 +82,6 @@ export class KafkaSource implements SourceReader {
   #consumer: Consumer | null = null;
   #failure: FsError | null = null;
   #assigned = new Set<number>();
-  #paused = new Set<number>();
   /** Next offset to buffer, per partition this source has positioned. */
   readonly #next = new Map<number, bigint>();
   /** Partitions whose position came from start(). */
@@ -206,11 +215,9 @@ export class KafkaSource implements SourceReader {
       );
       this.#throwIfFailed();
     }
-    const records = this.#buffer.take(
+    return this.#buffer.take(
       Math.min(maxRecords, this.#settings.maxPollRecords),
     );
-    this.#resumeIfDrained();
-    return records;
   }
 
   /**
@@ -314,12 +321,6 @@ export class KafkaSource implements SourceReader {
       }
     }
     this.#assigned = assigned;
-    if (this.#paused.size > 0) {
-      // Still paused in a group that survived the rebalance; a full buffer
-      // pauses again on the next batch.
-      consumer.resume([{ topic, partitions: [...this.#paused] }]);
-      this.#paused.clear();
-    }
     for (const partition of assigned) {
       const next = this.#next.get(partition);
       if (next !== undefined) {
@@ -336,57 +337,35 @@ export class KafkaSource implements SourceReader {
     }
   }
 
-  #onBatch(payload: EachBatchPayload): Promise<void> {
+  async #onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, isRunning, isStale } = payload;
-    const partition = batch.partition;
-    if (batch.topic !== this.#input.topic || !this.#assigned.has(partition)) {
-      return Promise.resolve();
-    }
+    const { topic, partition, messages } = batch;
+    if (topic !== this.#input.topic || !this.#assigned.has(partition)) return;
     this.#highWatermarks.set(partition, BigInt(batch.highWatermark));
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.#state === "closed") break;
+    const stopped = () => !isRunning() || isStale() || this.#state === "closed";
+    let from = 0;
+    while (from < messages.length && !stopped()) {
       if (this.#buffer.isFull()) {
-        payload.pause();
-        this.#paused.add(partition);
-        break;
+        await this.#buffer.waitForSpace(SPACE_WAIT_MS);
+        // Throws when the group rebalances: kafkajs then rejoins, and the
+        // assignment seeks to the offset after the last buffered record.
+        if (!stopped()) await payload.heartbeat();
+        continue;
       }
-      this.#buffer.push(this.#toRecord(partition, message));
-      this.#next.set(partition, BigInt(message.offset) + 1n);
-      resolveOffset(message.offset);
+      const records = toInputRecords(messages, {
+        from,
+        maxRecords: this.#buffer.room,
+        maxBytes: this.#buffer.byteRoom,
+        sourceId: this.#options.sourceId,
+        topic,
+        partition,
+      });
+      from += records.length;
+      this.#buffer.pushAll(records);
+      this.#next.set(partition, records[records.length - 1].offset + 1n);
+      resolveOffset(messages[from - 1].offset);
     }
     this.#restarts = 0;
-    return Promise.resolve();
-  }
-
-  #resumeIfDrained(): void {
-    const consumer = this.#consumer;
-    if (this.#paused.size === 0 || consumer === null || !this.#buffer.isLow()) {
-      return;
-    }
-    const partitions = [...this.#paused];
-    this.#paused.clear();
-    try {
-      consumer.resume([{ topic: this.#input.topic, partitions }]);
-    } catch {
-      // The consumer is restarting after a crash; its new group starts unpaused.
-    }
-  }
-
-  #toRecord(partition: number, message: KafkaMessage): InputRecord {
-    return {
-      sourceId: this.#options.sourceId,
-      topic: this.#input.topic,
-      partition,
-      offset: BigInt(message.offset),
-      key: message.key === null || message.key === undefined
-        ? null
-        : copyBytes(message.key),
-      value: message.value === null
-        ? new Uint8Array(0)
-        : copyBytes(message.value),
-      headers: fromKafkaHeaders(message.headers),
-      timestamp: Number(message.timestamp),
-    };
   }
 }
 

@@ -8,6 +8,7 @@ import {
   produce,
   uniqueTopic,
 } from "../../../tests/helpers/kafka.ts";
+import { Kafka } from "kafkajs";
 import { KafkaSource, type KafkaSourceOptions } from "./kafka_source.ts";
 
 const text = new TextDecoder();
@@ -209,7 +210,7 @@ Deno.test("KafkaSource.commit() stores the group offset that a new reader starts
   }
 });
 
-Deno.test("KafkaSource pauses on a full buffer and resumes without losing or duplicating records", async () => {
+Deno.test("KafkaSource waits on a full buffer and goes on without losing or duplicating records", async () => {
   const topic = uniqueTopic("src-pause");
   await createTopic(topic, { partitions: 2 });
   const total = 5_000;
@@ -231,8 +232,8 @@ Deno.test("KafkaSource pauses on a full buffer and resumes without losing or dup
       round++
     ) {
       if (round % 10 === 0) {
-        // Slow down now and then so the buffer fills up and the consumer
-        // pauses; a poll then never gets more than the buffer holds.
+        // Slow down now and then so the buffer fills up and the fetch loop
+        // waits; a poll then never gets more than the buffer holds.
         await new Promise((r) => setTimeout(r, 30));
         const batch = await reader.poll({ maxRecords: 400, maxWaitMs: 200 });
         assert.ok(batch.length <= 100, `${batch.length} records buffered`);
@@ -249,6 +250,66 @@ Deno.test("KafkaSource pauses on a full buffer and resumes without losing or dup
   } finally {
     await reader.close();
   }
+});
+
+async function describeGroup(
+  groupId: string,
+): Promise<{ state: string; members: number }> {
+  const admin = new Kafka({ brokers: [kafkaBootstrap()], logLevel: 0 })
+    .admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    return { state: groups[0].state, members: groups[0].members.length };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+Deno.test("KafkaSource stays in its group while a full buffer waits longer than the session timeout", async () => {
+  const topic = uniqueTopic("src-stall");
+  await createTopic(topic, { partitions: 1 });
+  await produce(
+    topic,
+    Array.from({ length: 300 }, (_, i) => ({ value: `v${i}` })),
+  );
+  const config = input(topic, {
+    settings: { "session.timeout.ms": "6000", "heartbeat.interval.ms": "500" },
+  });
+  const reader = source(config, { bufferRecords: 50 });
+  try {
+    await reader.start([]);
+    const records = await readRecords(reader, 10);
+    // Nobody polls for longer than the session timeout: the batch handler
+    // waits for space and must keep heartbeating meanwhile.
+    await new Promise((r) => setTimeout(r, 8_000));
+    assert.deepEqual(await describeGroup(config.groupId), {
+      state: "Stable",
+      members: 1,
+    });
+    records.push(...await readRecords(reader, 290));
+    assert.deepEqual(records.map((r) => r.offset), range(300));
+    await assertNoMore(reader);
+  } finally {
+    await reader.close();
+  }
+});
+
+Deno.test("KafkaSource.close() returns promptly while a full buffer waits for polls", async () => {
+  const topic = uniqueTopic("src-close-full");
+  await createTopic(topic, { partitions: 1 });
+  await produce(
+    topic,
+    Array.from({ length: 100 }, (_, i) => ({ value: `v${i}` })),
+  );
+  const reader = source(input(topic), { bufferRecords: 10 });
+  await reader.start([]);
+  assert.equal((await readRecords(reader, 5)).length, 5);
+  await new Promise((r) => setTimeout(r, 200)); // the buffer fills up again
+  const started = performance.now();
+  await reader.close();
+  const took = performance.now() - started;
+  assert.ok(took < 3_000, `close took ${took}ms`);
 });
 
 Deno.test("KafkaSource keeps its position when another member joins the group", async () => {
