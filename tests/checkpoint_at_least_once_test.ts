@@ -32,8 +32,8 @@ import {
 import { OutputWatcher } from "./helpers/output_watcher.ts";
 import { RestartableServer } from "./helpers/restartable_server.ts";
 
-const RECORDS = 20_000;
-const KEYS = 200;
+const RECORDS = 40_000;
+const KEYS = 400;
 const PARTITIONS = 2;
 const KILLS = 2;
 

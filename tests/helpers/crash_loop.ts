@@ -46,7 +46,8 @@ export interface CrashRecord {
 /**
  * Crash k of n waits until the output passes a random point of the k-th of
  * n+1 equal stretches of `total` and has grown since the previous recovery,
- * then waits a random delay and crashes. Resolves with what each crash hit.
+ * then waits a random delay (cut short when the output passes the end of
+ * the stretch) and crashes. Resolves with what each crash hit.
  *
  * @throws {Error} when output does not progress in time, or all output was
  * there before a crash (the stream was too short to crash mid-stream).
@@ -71,9 +72,15 @@ export async function crashRepeatedly(
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) =>
-      setTimeout(r, random() * (options.maxDelayMs ?? 1000))
-    );
+    // The delay spreads crashes over the checkpoint interval; it ends early
+    // when the output leaves the k-th stretch, so fast processing cannot
+    // finish the stream before the last crash.
+    const stretchEnd = Math.floor((total * k) / (crashes + 1));
+    const delayEnd = performance.now() +
+      random() * (options.maxDelayMs ?? 1000);
+    while (performance.now() < delayEnd && progress() < stretchEnd) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const atOutput = progress();
     if (atOutput >= total) {
       throw new Error(
