@@ -19,8 +19,8 @@ import {
 } from "./key_codec.ts";
 import { decodeValue } from "./_kv_read.ts";
 import type { RedoLog, RedoOp } from "./_redo_log.ts";
-import { bytesOfId, type KnownValues, spaceIdOf } from "./_known_values.ts";
-import { bytesId } from "./key_codec.ts";
+import type { KnownValues } from "./_known_values.ts";
+import { logIndex, userKeyOf } from "./_log_index.ts";
 
 /** Keys per segment. */
 const SEGMENT = 1000;
@@ -38,19 +38,6 @@ interface Segment {
   prefix: Deno.KvKey;
   /** Indexes into the log's ops, in key order. */
   ops: number[];
-}
-
-function userKeyOf(op: RedoOp): Uint8Array {
-  return op.key.kind === "simple" ? op.key.key : op.key.userKey;
-}
-
-/** Whether two ops are in the same listable key space (store and prefix). */
-function sameSpace(a: RedoOp, b: RedoOp): boolean {
-  if (a.store !== b.store || a.key.kind !== b.key.kind) return false;
-  if (a.key.kind === "simple" || b.key.kind === "simple") return true;
-  return compareBytes(a.key.keyGroup, b.key.keyGroup) === 0 &&
-    compareBytes(a.key.key, b.key.key) === 0 &&
-    compareBytes(a.key.namespace, b.key.namespace) === 0;
 }
 
 function spacePrefix(fn: string, op: RedoOp): Deno.KvKey {
@@ -90,39 +77,37 @@ export async function captureUndo(
   // Per op: its live value, null when absent, undefined under a deleted prefix.
   const pre: (Uint8Array | null | undefined)[] = new Array(log.ops.length);
   const segments: Segment[] = [];
-  let current: Segment | null = null;
-  let clearedHere: Map<string, true> | undefined;
-  let knownHere: Map<string, string | null> | undefined;
-  for (let i = 0; i < log.ops.length; i++) {
-    const op = log.ops[i];
-    if (i === 0 || !sameSpace(log.ops[i - 1], op)) {
-      const prefix = spacePrefix(fn, op);
-      clearedHere = cleared.size > 0
-        ? cleared.get(JSON.stringify(prefix.map(String)))
-        : undefined;
-      knownHere = known?.space(spaceIdOf(op.store, op.key));
-      current = null;
-      if (!clearedHere) segments.push(current = { prefix, ops: [] });
-    }
-    if (knownHere && !clearedHere) {
-      const value = knownHere.get(bytesId(userKeyOf(op)));
-      if (value !== undefined) {
-        pre[i] = value === null ? null : bytesOfId(value);
-        continue;
-      }
-    }
+  const { ids, spaces } = logIndex(log);
+  for (const space of spaces) {
+    const prefix = spacePrefix(fn, log.ops[space.start]);
+    const clearedHere = cleared.size > 0
+      ? cleared.get(JSON.stringify(prefix.map(String)))
+      : undefined;
     if (clearedHere) {
-      // Already in the undo log when it existed; absent otherwise.
-      if (!clearedHere.has(userKeyOf(op).join(","))) {
-        undo.push({ store: op.store, key: op.key, value: null });
+      for (let i = space.start; i < space.end; i++) {
+        // Already in the undo log when it existed; absent otherwise.
+        const op = log.ops[i];
+        if (!clearedHere.has(userKeyOf(op).join(","))) {
+          undo.push({ store: op.store, key: op.key, value: null });
+        }
       }
       continue;
     }
-    pre[i] = null;
-    if (current!.ops.length === SEGMENT) {
-      segments.push(current = { prefix: current!.prefix, ops: [] });
+    const knownHere = known?.space(space.id);
+    let current: Segment = { prefix, ops: [] };
+    segments.push(current);
+    for (let i = space.start; i < space.end; i++) {
+      const value = knownHere?.get(ids[i]);
+      if (value !== undefined) {
+        pre[i] = value;
+        continue;
+      }
+      pre[i] = null;
+      if (current.ops.length === SEGMENT) {
+        segments.push(current = { prefix, ops: [] });
+      }
+      current.ops.push(i);
     }
-    current!.ops.push(i);
   }
   let next = 0;
   const reader = async () => {

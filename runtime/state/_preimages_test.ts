@@ -4,6 +4,7 @@ import { DenoKvStateBackend } from "./deno_kv_backend.ts";
 import { captureUndo } from "./_preimages.ts";
 import { netEffect, type RedoOp } from "./_redo_log.ts";
 import { KnownValues } from "./_known_values.ts";
+import { spaceIdOf } from "./_log_index.ts";
 import { CHUNK_BYTES } from "./limits.ts";
 import { hexOf } from "./key_codec.ts";
 import { b, ck, pattern, put, sk, t, TempKv } from "./_test_util.ts";
@@ -101,8 +102,8 @@ Deno.test("captureUndo() takes known values without reading them", async () => {
   await withLiveState(async (kv) => {
     const known = new KnownValues({ limit: 1 << 20, used: 0 });
     // Deliberately not the live value: proves the known one is used.
-    known.set("s2:db", name(7), t("known"));
-    known.set("s2:db", name(8), null);
+    known.read("db", sk(name(7)), t("known"));
+    known.read("db", sk(name(8)), null);
     const log = netEffect([
       put("db", sk(name(7)), t("x")),
       put("db", sk(name(8)), t("x")),
@@ -116,25 +117,24 @@ Deno.test("captureUndo() takes known values without reading them", async () => {
 });
 
 Deno.test("KnownValues stays within its budget, updates known keys and forgets large values and deleted prefixes", () => {
-  const budget = { limit: 300, used: 0 };
+  const budget = { limit: 400, used: 0 };
   const known = new KnownValues(budget);
-  known.set("s", b(1), b(1));
-  known.set("s", b(2), b(2));
-  known.set("s", b(3), b(3));
-  known.set("s", b(4), b(4));
-  const space = () => [...(known.space("s")?.keys() ?? [])];
-  assert.ok(budget.used <= 300 && space().length === 2, `${budget.used}`);
-  const kept = space();
-  known.set("s", bytesOf(kept[0]), pattern(5000));
-  assert.ok(!space().includes(kept[0]), "a large value replaces a known one");
-  known.set("s", bytesOf(kept[1]), null);
-  assert.equal(known.space("s")?.get(kept[1]), null);
-  known.deletePrefix("db", { keyGroup: b(1), key: b(), namespace: b() });
+  for (const i of [1, 2, 3, 4]) known.read("db", sk(b(i)), b(i));
+  const space = () => [...(known.space("s2:db")?.keys() ?? [])];
+  assert.ok(budget.used <= 400 && space().length === 2, `${budget.used}`);
+  const [first, second] = space().map((id) => b(id.charCodeAt(0)));
+  known.read("db", sk(first), pattern(5000));
+  assert.deepEqual(space().length, 1, "a large value replaces a known one");
+  known.read("db", sk(second), null);
+  assert.equal(known.space("s2:db")?.get(String.fromCharCode(second[0])), null);
+  const prefix = { keyGroup: b(1), key: b(), namespace: b() };
+  known.clear();
+  const under = ck(b(1), b(), b(), b(5));
+  known.read("db", under, b(5));
+  assert.ok(known.space(spaceIdOf("db", under))?.has("\u0005"));
+  known.deletePrefix("db", prefix);
+  assert.equal(known.space(spaceIdOf("db", under)), undefined);
   known.clear();
   assert.equal(budget.used, 0);
   assert.equal(known.usedBytes, 0);
 });
-
-function bytesOf(id: string): Uint8Array {
-  return new Uint8Array([...id].map((c) => c.charCodeAt(0)));
-}

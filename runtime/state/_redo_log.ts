@@ -15,6 +15,7 @@ import type {
 import { bytesId, complexPrefixId, prefixOf } from "./key_codec.ts";
 import { decodePositions, encodePositions } from "./_positions.ts";
 import { ByteReader, ByteWriter } from "./_byte_codec.ts";
+import { type LogIndex, rememberIndex } from "./_log_index.ts";
 
 /** Sets (value) or deletes (null) one key. */
 export interface RedoOp {
@@ -45,6 +46,8 @@ export interface RedoLog {
 }
 
 interface PrefixGroup {
+  /** The space id (see _log_index.ts). */
+  id: string;
   /** Sorts like the group's keys in Deno KV (see {@link spaceOrder}). */
   order: string;
   cleared: RedoPrefixDelete | null;
@@ -113,7 +116,10 @@ export function netEffect(
   const groupOf = (id: string, order: () => string) => {
     let g = groups.get(id);
     if (!g) {
-      groups.set(id, g = { order: order(), cleared: null, ops: new Map() });
+      groups.set(
+        id,
+        g = { id, order: order(), cleared: null, ops: new Map() },
+      );
     }
     return g;
   };
@@ -162,13 +168,21 @@ export function netEffect(
   if (sorted.length > 1) {
     sorted.sort((a, b) => a.order < b.order ? -1 : a.order > b.order ? 1 : 0);
   }
+  const index: LogIndex = { ids: [], spaces: [] };
   for (const g of sorted) {
     if (g.cleared) log.prefixDeletes.push(g.cleared);
+    if (g.ops.size === 0) continue;
     // bytesId keeps one char per byte, so the default string sort is byte order.
     const ids = [...g.ops.keys()];
     if (ids.length > 1) ids.sort();
-    for (const id of ids) log.ops.push(g.ops.get(id)!);
+    const start = log.ops.length;
+    for (const id of ids) {
+      log.ops.push(g.ops.get(id)!);
+      index.ids.push(id);
+    }
+    index.spaces.push({ id: g.id, start, end: log.ops.length });
   }
+  rememberIndex(log, index);
   return log;
 }
 

@@ -54,7 +54,6 @@ import {
 } from "./_kv_commit.ts";
 import { decodeValue, listEntries } from "./_kv_read.ts";
 import { KvFunctions, unavailable } from "./_kv_functions.ts";
-import { spaceIdOf } from "./_known_values.ts";
 import {
   abortKv,
   completeKv,
@@ -125,11 +124,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
       const entry = await this.#kv.get<unknown>(liveKey(fn, store, key));
       const value = await decodeValue(this.#kv, fn, entry.value);
       // What a keyed state reads it usually writes next: its undo image.
-      st.known?.set(
-        spaceIdOf(store, key),
-        key.kind === "simple" ? key.key : key.userKey,
-        value,
-      );
+      st.known?.read(store, key, value);
       return value;
     });
   }
@@ -243,7 +238,9 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
 
   /**
    * Makes a checkpoint durable but not yet visible: its redo log, the undo
-   * images of the keys it changes, positions and operator bytes.
+   * images of the keys it changes, positions and operator bytes. The
+   * backend keeps the value bytes of `data.mutations` by reference (as
+   * known live values once complete): do not modify them afterwards.
    *
    * @throws {FsError} CONFLICT when another checkpoint is prepared.
    */
