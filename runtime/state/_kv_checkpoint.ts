@@ -23,12 +23,8 @@ import {
 import { AtomicBatcher } from "./_atomic_batcher.ts";
 import { chunkHeader, chunkSets } from "./_chunks.ts";
 import { copyPositions, encodePositions } from "./_positions.ts";
-import {
-  decodeRedoLog,
-  encodeRedoLog,
-  netEffect,
-  type RedoLog,
-} from "./_redo_log.ts";
+import { netEffect, type RedoLog } from "./_redo_log.ts";
+import { decodeRedoLog, encodeRedoLog } from "./_redo_codec.ts";
 import { applyRedoLog, type FnCache, type Marker } from "./_kv_apply.ts";
 import { APPLY_IN_FLIGHT, type FaultHook } from "./_kv_commit.ts";
 import { captureUndo } from "./_preimages.ts";

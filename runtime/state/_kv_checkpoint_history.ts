@@ -17,7 +17,8 @@ import type {
 } from "../core/mod.ts";
 import { AtomicBatcher } from "./_atomic_batcher.ts";
 import { decodePositions } from "./_positions.ts";
-import { decodeRedoLog, netEffect } from "./_redo_log.ts";
+import { netEffect } from "./_redo_log.ts";
+import { decodeRedoLog } from "./_redo_codec.ts";
 import { commitLogged } from "./_kv_commit.ts";
 import type { CheckpointContext } from "./_kv_checkpoint.ts";
 import {

@@ -20,7 +20,8 @@ import {
   fitsOneAtomic,
   type KvMutation,
 } from "./_atomic_batcher.ts";
-import { decodeRedoLog, encodeRedoLog, type RedoLog } from "./_redo_log.ts";
+import type { RedoLog } from "./_redo_log.ts";
+import { decodeRedoLog, encodeRedoLog } from "./_redo_codec.ts";
 import { encodePositions } from "./_positions.ts";
 import {
   applyRedoLog,

@@ -18,12 +18,8 @@ import type {
 } from "../core/mod.ts";
 import { stateKeyId } from "./key_codec.ts";
 import { copyPositions, encodePositions } from "./_positions.ts";
-import {
-  encodeRedoLog,
-  netEffect,
-  type RedoLog,
-  type RedoOp,
-} from "./_redo_log.ts";
+import { netEffect, type RedoLog, type RedoOp } from "./_redo_log.ts";
+import { encodeRedoLog } from "./_redo_codec.ts";
 
 /** What the checkpoints need of the live state of the memory backend. */
 export interface LiveState {

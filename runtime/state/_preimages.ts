@@ -74,7 +74,9 @@ export async function captureUndo(
     }
     cleared.set(JSON.stringify(prefix.map(String)), seen);
   }
-  // Per op: its live value, null when absent, undefined under a deleted prefix.
+  // Per op: its live value, null when absent, undefined when the prefix
+  // entries already hold it. The undo log follows the redo log's order, so
+  // every backend encodes the same undo log to the same size.
   const pre: (Uint8Array | null | undefined)[] = new Array(log.ops.length);
   const segments: Segment[] = [];
   const { ids, spaces } = logIndex(log);
@@ -86,10 +88,7 @@ export async function captureUndo(
     if (clearedHere) {
       for (let i = space.start; i < space.end; i++) {
         // Already in the undo log when it existed; absent otherwise.
-        const op = log.ops[i];
-        if (!clearedHere.has(userKeyOf(op).join(","))) {
-          undo.push({ store: op.store, key: op.key, value: null });
-        }
+        if (!clearedHere.has(userKeyOf(log.ops[i]).join(","))) pre[i] = null;
       }
       continue;
     }

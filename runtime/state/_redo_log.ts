@@ -1,11 +1,11 @@
 /**
- * The redo log of one commit: its net effect (prefix deletes first, then at
- * most one put or delete per key, then positions) and a compact byte
- * encoding of it. Every entry is absolute (no read-modify-write), so
- * applying a log again over a partly applied state gives the same result.
+ * The redo log of one commit or checkpoint: its net effect (prefix deletes
+ * first, then at most one put or delete per key, then positions). Every
+ * entry is absolute (no read-modify-write), so applying a log again over a
+ * partly applied state gives the same result. Its byte encoding is in
+ * _redo_codec.ts.
  * @module
  */
-import { FsError } from "../core/mod.ts";
 import type {
   ComplexPrefix,
   SourcePosition,
@@ -13,8 +13,6 @@ import type {
   StateMutation,
 } from "../core/mod.ts";
 import { bytesId, complexPrefixId, prefixOf } from "./key_codec.ts";
-import { decodePositions, encodePositions } from "./_positions.ts";
-import { ByteReader, ByteWriter } from "./_byte_codec.ts";
 import { type LogIndex, rememberIndex } from "./_log_index.ts";
 
 /** Sets (value) or deletes (null) one key. */
@@ -183,98 +181,5 @@ export function netEffect(
     index.spaces.push({ id: g.id, start, end: log.ops.length });
   }
   rememberIndex(log, index);
-  return log;
-}
-
-const VERSION = 1;
-const TAG_PREFIX_DELETE = 1, TAG_PUT = 2, TAG_DELETE = 3, TAG_POSITIONS = 4;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-function writeKey(w: ByteWriter, key: StateKey): void {
-  if (key.kind === "simple") {
-    w.byte(0);
-    w.bytes(key.key);
-  } else {
-    w.byte(1);
-    for (const p of [key.keyGroup, key.key, key.namespace, key.userKey]) {
-      w.bytes(p);
-    }
-  }
-}
-
-function readKey(r: ByteReader): StateKey {
-  if (r.byte() === 0) return { kind: "simple", key: r.bytes() };
-  const [keyGroup, key, namespace, userKey] = [
-    r.bytes(),
-    r.bytes(),
-    r.bytes(),
-    r.bytes(),
-  ];
-  return { kind: "complex", keyGroup, key, namespace, userKey };
-}
-
-/** Encodes a redo log as bytes. */
-export function encodeRedoLog(log: RedoLog): Uint8Array {
-  const w = new ByteWriter(1024 + log.ops.length * 32);
-  // Ops of one store come together: encode its name once per run.
-  let store = "";
-  let storeBytes = new Uint8Array();
-  const storeOf = (name: string) => {
-    if (name !== store) storeBytes = encoder.encode(store = name);
-    return storeBytes;
-  };
-  w.byte(VERSION);
-  for (const d of log.prefixDeletes) {
-    w.byte(TAG_PREFIX_DELETE);
-    w.bytes(storeOf(d.store));
-    for (const p of [d.prefix.keyGroup, d.prefix.key, d.prefix.namespace]) {
-      w.bytes(p);
-    }
-  }
-  for (const op of log.ops) {
-    w.byte(op.value === null ? TAG_DELETE : TAG_PUT);
-    w.bytes(storeOf(op.store));
-    writeKey(w, op.key);
-    if (op.value !== null) w.bytes(op.value);
-  }
-  if (log.positions !== null) {
-    w.byte(TAG_POSITIONS);
-    w.bytes(encodePositions(log.positions));
-  }
-  return w.result();
-}
-
-/** Decodes what {@link encodeRedoLog} wrote. */
-export function decodeRedoLog(bytes: Uint8Array): RedoLog {
-  const r = new ByteReader(bytes, "the redo log");
-  const version = r.byte();
-  if (version !== VERSION) {
-    throw new FsError(
-      "INTERNAL",
-      `Cannot decode the redo log as its version is unknown: current value is ${version}`,
-    );
-  }
-  const log: RedoLog = { prefixDeletes: [], ops: [], positions: null };
-  while (!r.done) {
-    const tag = r.byte();
-    if (tag === TAG_POSITIONS) {
-      log.positions = decodePositions(r.bytes());
-      continue;
-    }
-    const store = decoder.decode(r.bytes());
-    if (tag === TAG_PREFIX_DELETE) {
-      const [keyGroup, key, namespace] = [r.bytes(), r.bytes(), r.bytes()];
-      log.prefixDeletes.push({ store, prefix: { keyGroup, key, namespace } });
-    } else if (tag === TAG_PUT || tag === TAG_DELETE) {
-      const key = readKey(r);
-      log.ops.push({ store, key, value: tag === TAG_PUT ? r.bytes() : null });
-    } else {
-      throw new FsError(
-        "INTERNAL",
-        `Cannot decode the redo log as an entry tag is unknown: current value is ${tag}`,
-      );
-    }
-  }
   return log;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { StateMutation } from "../core/mod.ts";
-import { decodeRedoLog, encodeRedoLog, netEffect } from "./_redo_log.ts";
+import { netEffect } from "./_redo_log.ts";
+import { decodeRedoLog, encodeRedoLog } from "./_redo_codec.ts";
 import { liveKey } from "./key_codec.ts";
 import { b, ck, pattern, prng, sk } from "./_test_util.ts";
 
@@ -81,4 +82,32 @@ Deno.test("netEffect() orders ops as Deno KV orders their live keys", async () =
   } finally {
     kv.close();
   }
+});
+
+Deno.test("decodeRedoLog() still reads a version 1 log (store and key kind on every op)", () => {
+  const s = "s".charCodeAt(0);
+  const v1 = b(
+    1,
+    ...[2, 1, s, 0, 1, 7, 1, 9], // put s/simple [7] = [9]
+    ...[3, 1, s, 1, 1, 1, 0, 0, 1, 5], // delete s/complex [1],[],[],[5]
+    ...[4, 2, 0x5b, 0x5d], // positions []
+  );
+  assert.deepEqual(decodeRedoLog(v1), {
+    prefixDeletes: [],
+    ops: [
+      { store: "s", key: sk(b(7)), value: b(9) },
+      { store: "s", key: ck(b(1), b(), b(), b(5)), value: null },
+    ],
+    positions: [],
+  });
+});
+
+Deno.test("encodeRedoLog() writes a space header once per run of ops", () => {
+  const mutations: StateMutation[] = [];
+  for (let i = 0; i < 100; i++) {
+    mutations.push({ op: "put", store: "store", key: sk(b(i)), value: b(i) });
+  }
+  const bytes = encodeRedoLog(netEffect(mutations, undefined));
+  // version + header (tag, "store") + 100 x (tag, key, value)
+  assert.equal(bytes.length, 1 + 1 + 6 + 100 * 5);
 });
