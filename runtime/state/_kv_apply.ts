@@ -8,8 +8,10 @@ import { FsError } from "../core/mod.ts";
 import {
   bigIndexKey,
   bigIndexPrefix,
+  bytesPartSize,
   chunkPrefix,
   complexPrefixKey,
+  encodedKeySize,
   functionPrefix,
   liveKey,
   markerKey,
@@ -27,6 +29,7 @@ import {
 } from "./_chunks.ts";
 import type { AtomicBatcher, KvMutation } from "./_atomic_batcher.ts";
 import type { RedoLog } from "./_redo_log.ts";
+import { sameSpace } from "./_log_index.ts";
 import { encodePositions } from "./_positions.ts";
 
 /** What the backend remembers about a function's chunked values (rebuilt from KV on recovery). */
@@ -103,9 +106,13 @@ export async function applyRedoLog(
   // With several operations in flight, the prefix deletes must land before
   // any put under their prefix.
   if (log.prefixDeletes.length > 0) await batcher.drain();
+  let spaceBytes = 0;
   for (let i = 0; i < log.ops.length; i++) {
     const op = log.ops[i];
     const live = liveKey(fn, op.store, op.key);
+    if (i === 0 || !sameSpace(log.ops[i - 1], op)) {
+      spaceBytes = encodedKeySize(live.slice(0, -1));
+    }
     const big = op.value !== null && op.value.length > CHUNK_BYTES;
     // Most functions have no chunked value: skip the id then (hot loop).
     if (!big && cache.big.size === 0) {
@@ -113,6 +120,7 @@ export async function applyRedoLog(
         op.value === null
           ? { type: "delete", key: live }
           : { type: "set", key: live, value: op.value },
+        spaceBytes + bytesPartSize(live[live.length - 1] as Uint8Array),
       );
       continue;
     }

@@ -171,7 +171,7 @@ export function parseStateKey(
 export function encodedKeySize(key: Deno.KvKey): number {
   let size = 0;
   for (const part of key) {
-    if (part instanceof Uint8Array) size += 2 + part.length + zeros(part);
+    if (part instanceof Uint8Array) size += bytesPartSize(part);
     else if (typeof part === "string") size += stringSize(part);
     else if (typeof part === "number") size += 9;
     else if (typeof part === "boolean") size += 1;
@@ -195,6 +195,11 @@ function stringSize(s: string): number {
     }
   }
   return 2 + s.length;
+}
+
+/** Encoded size of a byte-string key part: type byte, bytes (0x00 doubled), terminator. */
+export function bytesPartSize(bytes: Uint8Array): number {
+  return 2 + bytes.length + zeros(bytes);
 }
 
 function zeros(bytes: Uint8Array): number {
