@@ -32,8 +32,8 @@ import {
 import { OutputWatcher } from "./helpers/output_watcher.ts";
 import { RestartableServer } from "./helpers/restartable_server.ts";
 
-const RECORDS = 40_000;
-const KEYS = 400;
+const RECORDS = 100_000;
+const KEYS = 500;
 const PARTITIONS = 2;
 const KILLS = 2;
 
