@@ -9,8 +9,9 @@
  * through the backend, which updates it (complete, commit) or clears it
  * (restore, drop, recovery, any failure). Small values only, within a byte
  * budget shared by all functions; over the budget, new keys are not added.
- * Values of applied logs are kept by reference (the backend owns the bytes
- * a checkpoint hands over); values read by `get()` are copies.
+ * Values are kept as one-char-per-byte strings (bytesId): a small
+ * Uint8Array costs about 260 bytes of heap, such a string about 25, and
+ * the garbage collector walks every one of them.
  * @module
  */
 import type { ComplexPrefix, StateKey } from "../core/mod.ts";
@@ -21,8 +22,8 @@ import { logIndex, spaceIdOf } from "./_log_index.ts";
 /** Values larger than this are never kept. */
 export const KNOWN_VALUE_MAX_BYTES = 1024;
 
-/** Rough heap cost of one entry beyond its key and value bytes. */
-const ENTRY_OVERHEAD = 160;
+/** Heap cost of one entry beyond its key and value chars (measured: about 60). */
+const ENTRY_OVERHEAD = 100;
 
 /** The budget shared by the caches of one backend. */
 export interface KnownBudget {
@@ -32,11 +33,18 @@ export interface KnownBudget {
   used: number;
 }
 
-/** One key space's known values: by user key id, null when absent. */
-export type KnownSpace = Map<string, Uint8Array | null>;
+/** One key space's known values: by user key id, the value's bytesId or null when absent. */
+export type KnownSpace = Map<string, string | null>;
 
-function costOf(id: string, value: Uint8Array | null): number {
+function costOf(id: string, value: string | null): number {
   return ENTRY_OVERHEAD + id.length + (value?.length ?? 0);
+}
+
+/** The bytes of a string made by bytesId. */
+export function bytesOfId(id: string): Uint8Array {
+  const out = new Uint8Array(id.length);
+  for (let i = 0; i < id.length; i++) out[i] = id.charCodeAt(i);
+  return out;
 }
 
 /** The known live values of one function, by space id and user key id. */
@@ -55,14 +63,10 @@ export class KnownValues {
     return this.#spaces.get(spaceId);
   }
 
-  /** Records a value `get()` read (a copy is kept). */
+  /** Records a value `get()` read. */
   read(store: string, key: StateKey, value: Uint8Array | null): void {
     const userKey = key.kind === "simple" ? key.key : key.userKey;
-    this.#set(
-      this.#space(spaceIdOf(store, key)),
-      bytesId(userKey),
-      value && value.slice(),
-    );
+    this.#set(this.#space(spaceIdOf(store, key)), bytesId(userKey), value);
   }
 
   #space(spaceId: string): KnownSpace {
@@ -79,11 +83,12 @@ export class KnownValues {
       space.delete(id);
       return;
     }
-    const cost = costOf(id, value);
+    const text = value === null ? null : bytesId(value);
+    const cost = costOf(id, text);
     if (old === undefined && this.#budget.used + cost > this.#budget.limit) {
       return;
     }
-    space.set(id, value);
+    space.set(id, text);
     this.#charge(cost);
   }
 
@@ -96,7 +101,7 @@ export class KnownValues {
     this.#spaces.delete(id);
   }
 
-  /** Records the effect of an applied redo log (its values by reference). */
+  /** Records the effect of an applied redo log. */
   applied(log: RedoLog): void {
     for (const d of log.prefixDeletes) this.deletePrefix(d.store, d.prefix);
     const { ids, spaces } = logIndex(log);

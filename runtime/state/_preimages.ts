@@ -19,7 +19,7 @@ import {
 } from "./key_codec.ts";
 import { decodeValue } from "./_kv_read.ts";
 import type { RedoLog, RedoOp } from "./_redo_log.ts";
-import type { KnownValues } from "./_known_values.ts";
+import { bytesOfId, type KnownValues } from "./_known_values.ts";
 import { logIndex, userKeyOf } from "./_log_index.ts";
 
 /** Keys per segment. */
@@ -98,7 +98,7 @@ export async function captureUndo(
     for (let i = space.start; i < space.end; i++) {
       const value = knownHere?.get(ids[i]);
       if (value !== undefined) {
-        pre[i] = value;
+        pre[i] = value === null ? null : bytesOfId(value);
         continue;
       }
       pre[i] = null;

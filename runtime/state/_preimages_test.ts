@@ -117,16 +117,19 @@ Deno.test("captureUndo() takes known values without reading them", async () => {
 });
 
 Deno.test("KnownValues stays within its budget, updates known keys and forgets large values and deleted prefixes", () => {
-  const budget = { limit: 400, used: 0 };
+  const budget = { limit: 250, used: 0 };
   const known = new KnownValues(budget);
   for (const i of [1, 2, 3, 4]) known.read("db", sk(b(i)), b(i));
   const space = () => [...(known.space("s2:db")?.keys() ?? [])];
-  assert.ok(budget.used <= 400 && space().length === 2, `${budget.used}`);
+  assert.ok(budget.used <= 250 && space().length === 2, `${budget.used}`);
   const [first, second] = space().map((id) => b(id.charCodeAt(0)));
   known.read("db", sk(first), pattern(5000));
   assert.deepEqual(space().length, 1, "a large value replaces a known one");
   known.read("db", sk(second), null);
-  assert.equal(known.space("s2:db")?.get(String.fromCharCode(second[0])), null);
+  assert.equal(
+    known.space("s2:db")?.get(String.fromCharCode(second[0])),
+    null,
+  );
   const prefix = { keyGroup: b(1), key: b(), namespace: b() };
   known.clear();
   const under = ck(b(1), b(), b(), b(5));

@@ -239,8 +239,8 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
   /**
    * Makes a checkpoint durable but not yet visible: its redo log, the undo
    * images of the keys it changes, positions and operator bytes. The
-   * backend keeps the value bytes of `data.mutations` by reference (as
-   * known live values once complete): do not modify them afterwards.
+   * backend keeps the value bytes of `data.mutations` by reference until
+   * the checkpoint completes: do not modify them meanwhile.
    *
    * @throws {FsError} CONFLICT when another checkpoint is prepared.
    */
