@@ -17,7 +17,7 @@
  *   deno run -A scripts/bench/checkpoint_bench.ts [--quick] [--rounds=3]
  * @module
  */
-import { DenoKvStateBackend } from "../../runtime/state/mod.ts";
+import { compareBytes, DenoKvStateBackend } from "../../runtime/state/mod.ts";
 import type { StateMutation } from "../../runtime/core/mod.ts";
 import { argValue, atMost, BenchReport, isQuick } from "./_result.ts";
 import { median } from "./_stats.ts";
@@ -86,6 +86,20 @@ async function checkpointOnce(
   const complete = await seconds(() => state.completeCheckpoint(fn, id));
   await state.pruneCheckpoints(fn, 3);
   return { prepare, complete };
+}
+
+/** The floor: the same keys written with raw atomic operations of 1000 sets, in key order. */
+async function rawOnce(kv: Deno.Kv, n: number, round: number): Promise<number> {
+  const keys = Array.from({ length: n }, (_, i) => keyOf(i)).sort(compareBytes);
+  const value = new Uint8Array(8);
+  new DataView(value.buffer).setUint32(0, round);
+  return await seconds(async () => {
+    for (let at = 0; at < n; at += 1000) {
+      const op = kv.atomic();
+      for (const key of keys.slice(at, at + 1000)) op.set(["raw", key], value);
+      if (!(await op.commit()).ok) throw new Error("raw write failed");
+    }
+  });
 }
 
 async function commitOnce(
@@ -167,6 +181,20 @@ try {
         { value: total(cold), limit: 1, unit: "s" },
       ),
     );
+    await rawOnce(kv, n, 0);
+    const raw: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      raw.push(await rawOnce(kv, n, round));
+    }
+    report.figure({
+      id: "raw.100000.seconds",
+      label:
+        "raw Deno KV writes of the same 100,000 keys (atomic operations of 1000, key order)",
+      value: median(raw),
+      unit: "s",
+      baseline,
+      note: "the floor of a checkpoint's apply step",
+    });
     const list = await steady.listCheckpoints(`steady-${n}`);
     const back = list.at(-2)!.id;
     report.figure({
