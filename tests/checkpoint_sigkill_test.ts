@@ -4,11 +4,13 @@
  * server process is SIGKILLed at random moments five times and started
  * again on the same data folder. A read_committed reader of the output must
  * see exactly what one failure-free run writes, and the final state must be
- * exact. Replay a failing run with FS_TEST_SEED=<printed seed>.
+ * exact; after a graceful stop and start, the function resumes from the
+ * stop's checkpoint with the same state. Replay a failing run with
+ * FS_TEST_SEED=<printed seed>.
  */
 import assert from "node:assert/strict";
 import { createFunction } from "./_lifecycle_util.ts";
-import { checkCounterRun } from "./helpers/count_check.ts";
+import { checkCounterRun, dumpProblems } from "./helpers/count_check.ts";
 import {
   crashRepeatedly,
   crashSeed,
@@ -18,6 +20,7 @@ import { consumeAll, createTopic, uniqueTopic } from "./helpers/kafka.ts";
 import {
   COUNTER_CLASS,
   COUNTER_SOURCE,
+  type CounterDump,
   counterTaskYaml,
   DUMP_RECORD,
   keyedInput,
@@ -37,10 +40,21 @@ const RECORDS = 300_000;
 const KEYS = 1_000;
 const PARTITIONS = 2;
 const KILLS = 5;
+const NAME = "ck-kill-counter";
+
+/** The ids of a function's complete checkpoints, oldest first. */
+async function checkpointIds(
+  server: RestartableServer,
+  name: string,
+): Promise<number[]> {
+  const reply = await server.client.listCheckpoints(name);
+  assert.equal(reply.status_code, 200, reply.message);
+  return reply.checkpoints.map((c) => Number(c.checkpoint_id));
+}
 
 Deno.test({
   name:
-    "exactly-once checkpoints: 300,000 keyed counts through 5 SIGKILLs of the server read back (read_committed) as one failure-free run, with exact final state",
+    "exactly-once checkpoints: 300,000 keyed counts through 5 SIGKILLs of the server read back (read_committed) as one failure-free run, with exact final state kept across a graceful restart",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -66,7 +80,7 @@ Deno.test({
         className: COUNTER_CLASS,
         source: COUNTER_SOURCE,
         yaml: counterTaskYaml({
-          name: "ck-kill-counter",
+          name: NAME,
           input,
           output,
           guarantee: "exactly_once",
@@ -95,6 +109,7 @@ Deno.test({
 
       await produceOne(input, DUMP_RECORD);
       await watcher.waitForCount(RECORDS + 1, { timeoutMs: 30_000, explain });
+      const beforeStop = await checkpointIds(server, NAME);
       // A graceful stop takes a last checkpoint; it must not add output.
       assert.equal(await server.stop(), 0, server.logTail());
       await new Promise((r) => setTimeout(r, 1_500));
@@ -119,6 +134,29 @@ Deno.test({
           JSON.stringify(dump.restored)
         }`,
       );
+
+      // After the graceful stop: a restart resumes from the stop's
+      // checkpoint, with the same state, and only the newest are kept.
+      await server.restart();
+      const afterStop = await checkpointIds(server, NAME);
+      const last = afterStop.at(-1) ?? 0;
+      assert.ok(
+        last > (beforeStop.at(-1) ?? 0),
+        `the graceful stop took a checkpoint: ids before ${beforeStop}, after ${afterStop}`,
+      );
+      assert.ok(
+        afterStop.length <= 3,
+        `checkpoints_retained 3 keeps at most 3: ${afterStop}`,
+      );
+      await produceOne(input, DUMP_RECORD);
+      await watcher.waitForCount(RECORDS + 2, { timeoutMs: 30_000, explain });
+      const again = watcher.values().at(-1) ?? "";
+      assert.ok(again.startsWith("dump:"), `a second dump, got ${again}`);
+      const restarted = JSON.parse(again.slice(5)) as CounterDump;
+      const problems = dumpProblems(restarted, keyed.expected);
+      assert.deepEqual(problems, [], problems.slice(0, 20).join("\n"));
+      assert.deepEqual(restarted.restored, [last]);
+      assert.equal(await server.stop(), 0, server.logTail());
       console.log(`verified after ${elapsed()} s in all`);
     } finally {
       await watcher.close();
