@@ -16,6 +16,7 @@
 import {
   type CheckpointInfo,
   type CheckpointStore,
+  FsError,
   type Logger,
   type OutputRecord,
   type RestoredCheckpoint,
@@ -109,6 +110,11 @@ export interface CheckpointCommitterOptions {
    * @default openTransactionalWriter
    */
   openWriter?: typeof openTransactionalWriter;
+  /**
+   * Longest a checkpoint may take before the function fails.
+   * @default 10 intervals, at least 120 s
+   */
+  deadlineMs?: number;
 }
 
 /** Most output writes a checkpointed function has outstanding at once. */
@@ -209,6 +215,37 @@ export class CheckpointCommitter implements ResultCommitter {
       closing?: () => Promise<BatchResult>;
     },
   ): Promise<CheckpointInfo> {
+    // A checkpoint that hangs (a broker that never answers) must fail the
+    // function, so the restart policy can recover it from the last one.
+    const deadlineMs = this.#options.deadlineMs ??
+      checkpointDeadlineMs(this.#options.config);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new FsError(
+              "UNAVAILABLE",
+              `Cannot complete a checkpoint of function "${this.#options.config.name}" as it took longer than ${deadlineMs} ms: the function is restarted from its last checkpoint`,
+            ),
+          ),
+        deadlineMs,
+      );
+    });
+    try {
+      return await Promise.race([this.#checkpoint(target, options), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #checkpoint(
+    target: CheckpointTarget,
+    options: {
+      positions: SourcePosition[];
+      closing?: () => Promise<BatchResult>;
+    },
+  ): Promise<CheckpointInfo> {
     const { config, store } = this.#options;
     const fn = config.name;
     const progress = { positions: options.positions, moved: false };
@@ -298,6 +335,11 @@ export async function openResultCommitter(
     sinks: options.sinks,
   });
   return { committer, latest: null };
+}
+
+/** Longest a checkpoint may take: generous, as it waits for the outputs' acks. */
+function checkpointDeadlineMs(config: TaskConfig): number {
+  return Math.max(120_000, config.checkpointIntervalSeconds * 10_000);
 }
 
 /** Long enough for a few checkpoint intervals, within Kafka's default 15 min cap. */

@@ -59,6 +59,7 @@ class FakeWriter implements TransactionalWriter {
   open_: string[] = [];
   failCommit = false;
   failSend = false;
+  hangCommit = false;
   constructor(public token: string | null = null) {}
   open(): Promise<string | null> {
     return Promise.resolve(this.token);
@@ -69,6 +70,7 @@ class FakeWriter implements TransactionalWriter {
     return Promise.resolve();
   }
   commit(token: string): Promise<void> {
+    if (this.hangCommit) return new Promise(() => {});
     if (this.failCommit) return Promise.reject(new Error("broker gone"));
     this.committed.push(...this.open_);
     this.open_ = [];
@@ -104,7 +106,12 @@ function target(
 
 async function open(
   store: MemoryStateBackend,
-  options: { writer?: FakeWriter; config?: TaskConfig; sinks?: FakeSink[] },
+  options: {
+    writer?: FakeWriter;
+    config?: TaskConfig;
+    sinks?: FakeSink[];
+    deadlineMs?: number;
+  },
 ) {
   return await CheckpointCommitter.open({
     config: options.config ?? config(),
@@ -113,6 +120,7 @@ async function open(
     logger: createLogger({ format: "text", write: () => {} }),
     kafkaLog: () => {},
     openWriter: () => options.writer ?? new FakeWriter(),
+    deadlineMs: options.deadlineMs,
   });
 }
 
@@ -268,4 +276,16 @@ Deno.test("CheckpointCommitter does not wait for output acks per call, but a fai
     }),
     /send refused/,
   );
+});
+
+Deno.test("CheckpointCommitter fails a checkpoint that hangs past its deadline, leaving it to recovery", async () => {
+  const store = new MemoryStateBackend();
+  const writer = new FakeWriter();
+  const { committer } = await open(store, { writer, deadlineMs: 50 });
+  writer.hangCommit = true;
+  await assert.rejects(
+    committer.checkpoint(target(null), { positions: at(0n) }),
+    /took longer than 50 ms/,
+  );
+  assert.notEqual(await store.preparedCheckpoint("f"), null);
 });
