@@ -48,7 +48,7 @@ Deno.test("consumerSettings() applies Kafka defaults: latest, read_uncommitted, 
   assert.equal(s.consumer.groupId, "g1");
   assert.equal(s.consumer.sessionTimeout, KAFKA_DEFAULTS.sessionTimeoutMs);
   assert.equal(s.consumer.maxWaitTimeInMs, KAFKA_DEFAULTS.fetchMaxWaitMs);
-  assert.equal(s.maxPollRecords, 500);
+  assert.equal(s.maxPollRecords, 1000);
   assert.deepEqual(s.kafka.brokers, ["127.0.0.1:9092", "127.0.0.1:9094"]);
   assert.equal(s.kafka.clientId, "fs-test");
   assert.equal(s.kafka.retry?.retries, KAFKA_DEFAULTS.retries);
