@@ -59,8 +59,10 @@ export interface KafkaSourceOptions extends KafkaClientOptions {
   /** Index of the input group; set as `sourceId` on every record. */
   sourceId: number;
   /**
-   * Records buffered before the fetch loop waits for `poll()`.
-   * @default 2000
+   * Records buffered before the fetch loop waits for `poll()`. Enough for
+   * several batches, so that the next fetch (which kafkajs starts only once
+   * the current one is buffered) lands before the buffer runs dry.
+   * @default 10000
    */
   bufferRecords?: number;
   /**
@@ -108,7 +110,7 @@ export class KafkaSource implements SourceReader {
     this.#options = options;
     this.#settings = consumerSettings(input, options);
     this.#buffer = new RecordBuffer({
-      maxRecords: options.bufferRecords ?? 2000,
+      maxRecords: options.bufferRecords ?? 10_000,
       maxBytes: options.bufferBytes ?? 16 * 1024 * 1024,
     });
   }
