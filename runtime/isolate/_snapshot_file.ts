@@ -58,3 +58,41 @@ export async function writeCached(
     throw error;
   }
 }
+
+/** Granularity of {@link heapRuns}: the kernel's page size. */
+export const HEAP_PAGE_BYTES = 4096;
+
+/**
+ * The nonzero pages of a Pyodide snapshot's heap image, as [start, end)
+ * byte pairs relative to the image (adjacent pages merged). The image
+ * starts at the offset in the payload's second 32-bit word (Pyodide's
+ * snapshot header).
+ *
+ * @throws {RangeError} when the payload has no heap image where its header says.
+ */
+export function heapRuns(payload: Uint8Array): Int32Array {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  const heapStart = payload.length >= 8 ? view.getUint32(4, true) : -1;
+  if (heapStart < 8 || heapStart > payload.length) {
+    throw new RangeError(
+      `Cannot find the heap image of a snapshot as its header is damaged: current heap offset is ${heapStart} of ${payload.length} bytes`,
+    );
+  }
+  const runs: number[] = [];
+  const size = payload.length - heapStart;
+  for (let page = 0; page < size; page += HEAP_PAGE_BYTES) {
+    const end = Math.min(page + HEAP_PAGE_BYTES, size);
+    if (isZero(payload, heapStart + page, heapStart + end)) continue;
+    if (runs.length > 0 && runs[runs.length - 1] === page) {
+      runs[runs.length - 1] = end;
+    } else {
+      runs.push(page, end);
+    }
+  }
+  return Int32Array.from(runs);
+}
+
+function isZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
+}

@@ -5,6 +5,7 @@
  * @module
  */
 import { loadPyodide, type PyodideAPI } from "pyodide";
+import createPyodideModule from "pyodide/pyodide.asm.mjs";
 import type { LoadConfig, SourceFile } from "./protocol.ts";
 
 /** Where fs_api and fs_runtime live inside the sandbox (first on sys.path). */
@@ -25,37 +26,9 @@ export interface Output {
   stderr(text: string): void;
 }
 
-/**
- * Makes Pyodide instantiate the module the host compiled instead of
- * compiling pyodide.asm.wasm again. Pyodide has no option for this, so the
- * global is swapped for the duration of loadPyodide only, and only for a
- * buffer of exactly the wasm file's size.
- */
-function useCompiledWasm(
-  module: WebAssembly.Module,
-  byteLength: number,
-): () => void {
-  const original = WebAssembly.instantiate;
-  const patched = (source: unknown, imports?: WebAssembly.Imports) => {
-    if (ArrayBuffer.isView(source) && source.byteLength === byteLength) {
-      return original(module, imports).then((instance) => ({
-        instance,
-        module,
-      }));
-    }
-    return (original as (s: unknown, i?: unknown) => Promise<unknown>)(
-      source,
-      imports,
-    );
-  };
-  WebAssembly.instantiate = patched as typeof WebAssembly.instantiate;
-  return () => {
-    WebAssembly.instantiate = original;
-  };
-}
-
 // Captured when the worker starts, before operator code exists: the cap
-// below must not depend on getters or methods operators can redefine.
+// below must not depend on getters or methods operators can redefine, and
+// the loader instantiates with the native WebAssembly.
 const apply = Reflect.apply;
 const memoryBuffer = Object.getOwnPropertyDescriptor(
   WebAssembly.Memory.prototype,
@@ -65,6 +38,7 @@ const bufferByteLength = Object.getOwnPropertyDescriptor(
   ArrayBuffer.prototype,
   "byteLength",
 )!.get!;
+const instantiate = WebAssembly.instantiate;
 
 /**
  * Caps the WebAssembly memory: Emscripten grows it through Memory.grow and
@@ -89,12 +63,120 @@ export function limitMemory(maxBytes: number): void {
   });
 }
 
+/**
+ * Makes Pyodide instantiate the module the host compiled instead of
+ * compiling pyodide.asm.wasm again. Pyodide has no option for this, so the
+ * global is swapped for the duration of loadPyodide only, and only for a
+ * buffer of exactly the wasm file's size.
+ */
+function useCompiledWasm(
+  module: WebAssembly.Module,
+  byteLength: number,
+): () => void {
+  const patched = (source: unknown, imports?: WebAssembly.Imports) => {
+    if (ArrayBuffer.isView(source) && source.byteLength === byteLength) {
+      return apply(instantiate, WebAssembly, [module, imports]).then(
+        (instance: WebAssembly.Instance) => ({ instance, module }),
+      );
+    }
+    return apply(instantiate, WebAssembly, [source, imports]);
+  };
+  WebAssembly.instantiate = patched as typeof WebAssembly.instantiate;
+  return () => {
+    WebAssembly.instantiate = instantiate;
+  };
+}
+
+/** The parts of Pyodide's Emscripten module that loading touches. */
+export interface EmscriptenModule {
+  /** Pyodide's internal API. */
+  API: { restoreSnapshot(bytes: Uint8Array): unknown };
+  /** The WebAssembly memory. */
+  HEAPU8: Uint8Array;
+  /** Emscripten's instantiation hook (Pyodide's, which read the wasm file). */
+  instantiateWasm?: unknown;
+}
+
+const PAGE = 4096;
+
+/**
+ * Zeroes the pages of `heap` in [from, to) that are not zero already.
+ * Reading a page the process never wrote maps the kernel's zero page, so
+ * untouched memory stays out of the resident set.
+ */
+function zeroPages(heap: Uint8Array, from: number, to: number): void {
+  const words = new Int32Array(
+    heap.buffer,
+    heap.byteOffset + from,
+    (to - from) >> 2,
+  );
+  for (let page = 0; page < words.length; page += PAGE >> 2) {
+    const end = Math.min(page + (PAGE >> 2), words.length);
+    for (let i = page; i < end; i++) {
+      if (words[i] !== 0) {
+        words.fill(0, page, end);
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * Pyodide's restoreSnapshot copies the whole heap image into the fresh
+ * memory, which makes every page resident, though half of them are zero.
+ * This one lets Pyodide check the header and read its table of JS values,
+ * then copies only the nonzero runs (`heapRuns`, computed by the host) and
+ * zeroes what instantiation wrote where the image is zero: the memory
+ * equals the image as before, and its zero pages stay untouched.
+ */
+export function restoreSparse(
+  module: EmscriptenModule,
+  heapRuns: Int32Array,
+): (bytes: Uint8Array) => unknown {
+  const original = module.API.restoreSnapshot;
+  return (bytes: Uint8Array) => {
+    const heapStart = new Uint32Array(bytes.buffer, bytes.byteOffset, 4)[1];
+    const result = original(bytes.subarray(0, heapStart));
+    const image = bytes.subarray(heapStart);
+    const heap = module.HEAPU8;
+    const covered = heapRuns.length ? heapRuns[heapRuns.length - 1] : 0;
+    if (
+      image.length > heap.length || image.length % PAGE !== 0 ||
+      covered > image.length
+    ) {
+      throw new RangeError(
+        `Cannot restore a snapshot heap of ${image.length} bytes (nonzero up to ${covered}) into a memory of ${heap.length} bytes`,
+      );
+    }
+    let done = 0;
+    for (let i = 0; i < heapRuns.length; i += 2) {
+      zeroPages(heap, done, heapRuns[i]);
+      heap.set(image.subarray(heapRuns[i], heapRuns[i + 1]), heapRuns[i]);
+      done = heapRuns[i + 1];
+    }
+    zeroPages(heap, done, image.length);
+    return result;
+  };
+}
+
 /** Loads Pyodide, making a snapshot-ready interpreter or restoring one. */
 export async function load(
   config: LoadConfig,
   snapshot: { make: true } | { bytes: Uint8Array },
   output: Output,
 ): Promise<PyodideAPI> {
+  let module: EmscriptenModule | undefined;
+  let restoreSnapshot: EmscriptenModule["API"]["restoreSnapshot"] | undefined;
+  const factory = async (settings: Record<string, unknown>) => {
+    module = await (createPyodideModule as (
+      settings: unknown,
+    ) => Promise<EmscriptenModule>)(settings);
+    if ("bytes" in snapshot && config.heapRuns) {
+      restoreSnapshot = module.API.restoreSnapshot;
+      module.API.restoreSnapshot = restoreSparse(module, config.heapRuns);
+    }
+    return module;
+  };
   const restore = config.wasmModule
     ? useCompiledWasm(config.wasmModule, config.wasmByteLength)
     : undefined;
@@ -104,6 +186,7 @@ export async function load(
       lockFileContents: config.lockFile,
       stdout: (text: string) => output.stdout(text),
       stderr: (text: string) => output.stderr(text),
+      createPyodideModule: factory as never,
       ...("make" in snapshot
         ? { _makeSnapshot: true }
         : { _loadSnapshot: snapshot.bytes }),
@@ -112,6 +195,12 @@ export async function load(
     return py;
   } finally {
     restore?.();
+    if (module) {
+      if (restoreSnapshot) module.API.restoreSnapshot = restoreSnapshot;
+      // Pyodide's hook holds the bytes of pyodide.asm.wasm it read (9.6 MB)
+      // for as long as the module lives; it is never called again.
+      delete module.instantiateWasm;
+    }
   }
 }
 

@@ -38,6 +38,11 @@ export interface LoadConfig {
   wasmModule?: WebAssembly.Module;
   /** Byte length of pyodide.asm.wasm (identifies it when the compiled module is used). */
   wasmByteLength: number;
+  /**
+   * The snapshot's nonzero heap pages as [start, end) byte pairs; the worker
+   * copies only these and leaves the zero pages untouched (not resident).
+   */
+  heapRuns?: Int32Array;
   /** fs_api and fs_runtime sources, written under the runtime's sys.path root. */
   sources: SourceFile[];
 }

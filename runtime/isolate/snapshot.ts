@@ -15,7 +15,13 @@ import type {
 } from "./protocol.ts";
 import { SNAPSHOT_FORMAT_VERSION } from "./protocol.ts";
 import { spawnWorker } from "./_worker.ts";
-import { hex, readCached, sha256, writeCached } from "./_snapshot_file.ts";
+import {
+  heapRuns,
+  hex,
+  readCached,
+  sha256,
+  writeCached,
+} from "./_snapshot_file.ts";
 
 /** Standard modules imported before the snapshot is taken, so operators start faster. */
 export const DEFAULT_PRE_IMPORTS = [
@@ -289,7 +295,7 @@ export class PyodideSnapshot {
       path: args.path,
       fromCache,
       bytes,
-      load,
+      load: { ...load, heapRuns: heapRuns(payload) },
     });
   }
 }

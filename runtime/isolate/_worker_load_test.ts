@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { restoreSparse } from "./_worker_load.ts";
+import { HEAP_PAGE_BYTES, heapRuns } from "./_snapshot_file.ts";
+
+const PAGE = HEAP_PAGE_BYTES;
+
+function snapshotOf(image: Uint8Array, heapStart = 32): Uint8Array {
+  const bytes = new Uint8Array(heapStart + image.length);
+  new DataView(bytes.buffer).setUint32(4, heapStart, true);
+  bytes.set([1, 2, 3], 16); // stands for Pyodide's JSON table
+  bytes.set(image, heapStart);
+  return bytes;
+}
+
+Deno.test("restoreSparse() leaves the memory equal to the image, clearing what instantiation wrote over its zero pages", () => {
+  const image = new Uint8Array(8 * PAGE);
+  image.fill(7, 0, PAGE); // page 0, as data segments
+  image.fill(5, 3 * PAGE + 10, 4 * PAGE + 20); // pages 3-4
+  image[7 * PAGE + 1] = 1; // page 7
+  const snapshot = snapshotOf(image);
+  // The memory is larger than the image; instantiation left bytes in a
+  // page that is zero in the image (2) and past the image (9).
+  const heap = new Uint8Array(10 * PAGE);
+  heap.fill(0xee, 0, PAGE);
+  heap[2 * PAGE + 100] = 0xaa;
+  heap[9 * PAGE] = 0xbb;
+  const headers: Uint8Array[] = [];
+  const module = {
+    API: {
+      restoreSnapshot(bytes: Uint8Array) {
+        headers.push(bytes.slice());
+        return "table";
+      },
+    },
+    HEAPU8: heap,
+  };
+  const restore = restoreSparse(module, heapRuns(snapshot));
+  assert.equal(restore(snapshot), "table");
+  assert.deepEqual(headers, [snapshot.slice(0, 32)]);
+  assert.deepEqual(heap.subarray(0, image.length), image);
+  assert.equal(
+    heap[9 * PAGE],
+    0xbb,
+    "memory past the image is not Pyodide's to restore",
+  );
+});
+
+Deno.test("restoreSparse() refuses an image larger than the memory or runs past the image", () => {
+  const image = new Uint8Array(4 * PAGE);
+  image[3 * PAGE] = 1;
+  const snapshot = snapshotOf(image);
+  const api = { restoreSnapshot: () => null };
+  const small = { API: api, HEAPU8: new Uint8Array(2 * PAGE) };
+  assert.throws(
+    () => restoreSparse(small, heapRuns(snapshot))(snapshot),
+    RangeError,
+  );
+  const fits = { API: api, HEAPU8: new Uint8Array(4 * PAGE) };
+  const runsPast = Int32Array.from([0, 5 * PAGE]);
+  assert.throws(() => restoreSparse(fits, runsPast)(snapshot), RangeError);
+});
