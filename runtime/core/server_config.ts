@@ -12,6 +12,13 @@ export const DEFAULT_FUNCTION_MEMORY_MB = 256;
 /** Smallest memory limit, in MiB: Pyodide alone takes about 30 MiB. */
 export const MIN_FUNCTION_MEMORY_MB = 64;
 
+/**
+ * Where each function's isolate runs: a Web Worker in the server process,
+ * or a Web Worker in a child process of its own whose JavaScript heap and
+ * resident memory are capped as well (`--isolation`).
+ */
+export type IsolationMode = "worker" | "process";
+
 /** Settings as given by the operator; every field is optional. */
 export interface ServerConfigInput {
   /** Address the gRPC server binds. */
@@ -24,6 +31,8 @@ export interface ServerConfigInput {
   logFormat?: string;
   /** Memory limit of a function without `memory_limit_mb`, in MiB. */
   functionMemoryMb?: number | string;
+  /** Where isolates run: "worker" or "process". */
+  isolation?: string;
 }
 
 /** Resolved server settings. */
@@ -45,6 +54,8 @@ export interface ServerConfig {
    * bytes. @default DEFAULT_FUNCTION_MEMORY_MB MiB
    */
   functionMemoryBytes: number;
+  /** Where each function's isolate runs. @default "worker" */
+  isolation: IsolationMode;
 }
 
 /** Resolves optional settings into a complete config, checking each value. */
@@ -78,6 +89,13 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
       `Cannot use --function-memory-mb as it is not a whole number of MiB from ${MIN_FUNCTION_MEMORY_MB} to ${MAX_MEMORY_LIMIT_MB}: current value is ${input.functionMemoryMb}`,
     );
   }
+  const isolation = input.isolation ?? "worker";
+  if (isolation !== "worker" && isolation !== "process") {
+    throw new FsError(
+      "BAD_REQUEST",
+      `Cannot use --isolation as it is not 'worker' or 'process': current value is ${isolation}`,
+    );
+  }
   return {
     host,
     port,
@@ -86,5 +104,6 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
     cacheDir: `${dataDir}/cache`,
     logFormat,
     functionMemoryBytes: memoryMb * 1024 * 1024,
+    isolation,
   };
 }

@@ -44,3 +44,19 @@ Deno.test("resolveServerConfig() resolves --function-memory-mb to bytes, 256 MiB
     );
   }
 });
+
+Deno.test("resolveServerConfig() resolves --isolation to worker by default and refuses other modes", () => {
+  assert.equal(resolveServerConfig({}).isolation, "worker");
+  assert.equal(
+    resolveServerConfig({ isolation: "process" }).isolation,
+    "process",
+  );
+  for (const bad of ["thread", "", "PROCESS"]) {
+    assert.throws(
+      () => resolveServerConfig({ isolation: bad }),
+      (e) =>
+        e instanceof FsError && e.code === "BAD_REQUEST" &&
+        /--isolation.*'worker' or 'process'/.test(e.message),
+    );
+  }
+});

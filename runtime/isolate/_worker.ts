@@ -4,6 +4,27 @@
  * @module
  */
 
+/**
+ * What FunctionIsolate needs from its worker: a Web Worker (worker
+ * isolation) or a ProcessWorker relaying to one in a child process
+ * (process isolation, _process_worker.ts).
+ */
+export interface IsolateWorker {
+  /** Receives the worker's messages. */
+  onmessage: ((event: MessageEvent) => void) | null;
+  /** Sends a message; `transfer` may be ignored (a process copies anyway). */
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  /** An uncaught error ended the worker (call preventDefault). */
+  addEventListener(type: "error", listener: (event: ErrorEvent) => void): void;
+  /** A message from the worker could not be read. */
+  addEventListener(
+    type: "messageerror",
+    listener: (event: MessageEvent) => void,
+  ): void;
+  /** Ends the worker at once. */
+  terminate(): void;
+}
+
 /** The files of the Pyodide package a worker may read; nothing else. */
 export const PYODIDE_READ_FILES = ["pyodide.asm.wasm", "python_stdlib.zip"];
 

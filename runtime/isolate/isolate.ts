@@ -23,7 +23,8 @@ import type {
 } from "./options.ts";
 import { failureError, HOOK_NAMES, MemoryLimitError } from "./_failures.ts";
 import { answerStateRequest } from "./_host_state.ts";
-import { spawnWorker } from "./_worker.ts";
+import type { IsolateWorker } from "./_worker.ts";
+import { spawnIsolateWorker } from "./_process_worker.ts";
 import { checkIsolateOptions } from "./_validate.ts";
 import { stateLimitsOf } from "./_state_limits.ts";
 
@@ -49,7 +50,7 @@ function emptyResult(): BatchResult {
 export class FunctionIsolate {
   /** The function this isolate runs. */
   readonly functionName: string;
-  readonly #worker: Worker;
+  readonly #worker: IsolateWorker;
   readonly #options: IsolateOptions;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -58,7 +59,7 @@ export class FunctionIsolate {
   #closing: Promise<BatchResult> | null = null;
   #heapBytes = 0;
 
-  private constructor(worker: Worker, options: IsolateOptions) {
+  private constructor(worker: IsolateWorker, options: IsolateOptions) {
     this.functionName = options.functionName;
     this.#worker = worker;
     this.#options = options;
@@ -93,10 +94,7 @@ export class FunctionIsolate {
    */
   static async start(options: IsolateOptions): Promise<FunctionIsolate> {
     checkIsolateOptions(options);
-    const worker = spawnWorker(
-      options.snapshot.load.indexPath,
-      `fs-isolate:${options.functionName}`,
-    );
+    const worker = spawnIsolateWorker(options);
     const isolate = new FunctionIsolate(worker, options);
     const setup: FunctionSetup = {
       functionName: options.functionName,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FsError } from "../core/mod.ts";
+import { FsError, type IsolationMode } from "../core/mod.ts";
 import {
   FakeStateBackend,
   jsonRecords,
@@ -12,6 +12,25 @@ import { WATERMARK_HEADER } from "./_packing.ts";
 import { MemoryLimitError } from "./_failures.ts";
 
 const decoder = new TextDecoder();
+
+/**
+ * `eachIsolation.test(name, fn)` registers the test for worker isolation
+ * and again for process isolation (the same behaviour through a child
+ * process).
+ */
+const eachIsolation = {
+  test(name: string, fn: (isolation: IsolationMode) => Promise<void>): void {
+    for (const isolation of ["worker", "process"] as const) {
+      Deno.test({
+        name: isolation === "worker" ? name : `${name} (process isolation)`,
+        // A child process's pipes and exit status settle after close().
+        sanitizeOps: isolation === "worker",
+        sanitizeResources: isolation === "worker",
+        fn: () => fn(isolation),
+      });
+    }
+  },
+};
 
 async function rejects(
   promise: Promise<unknown>,
@@ -33,7 +52,7 @@ async function rejects(
   return error;
 }
 
-Deno.test("FunctionIsolate runs the seed's MetricProcessor over 1,000 records and a restart continues the count", async () => {
+eachIsolation.test("FunctionIsolate runs the seed's MetricProcessor over 1,000 records and a restart continues the count", async (isolation) => {
   const state = new FakeStateBackend();
   const options = {
     modules: [pyModule("metric_job", METRIC_PROCESSOR)],
@@ -41,7 +60,7 @@ Deno.test("FunctionIsolate runs the seed's MetricProcessor over 1,000 records an
     initConfig: { metric_name: "user_click" },
     state,
   };
-  const first = await startIsolate(options);
+  const first = await startIsolate({ ...options, isolation });
   const totals: number[] = [];
   const values = Array.from({ length: 1000 }, () => ({ value: 1 }));
   for (let i = 0; i < values.length; i += 100) {
@@ -68,7 +87,7 @@ Deno.test("FunctionIsolate runs the seed's MetricProcessor over 1,000 records an
   assert.equal(state.calls.get, 1);
   await first.close();
 
-  const second = await startIsolate(options);
+  const second = await startIsolate({ ...options, isolation });
   const next = await second.process(jsonRecords([{ value: 5 }, {}]));
   assert.deepEqual(texts(next.outputs).map((t) => JSON.parse(t).total), [
     1005,
@@ -227,8 +246,11 @@ class Op(FSProcessorDriver):
         ctx.emit(b"bye", 0)
 `;
 
-Deno.test("FunctionIsolate calls every hook: watermark, checkpoint extra, restore, heartbeat, custom, close", async () => {
-  const isolate = await startIsolate({ modules: [pyModule("m", HOOKS_OP)] });
+eachIsolation.test("FunctionIsolate calls every hook: watermark, checkpoint extra, restore, heartbeat, custom, close", async (isolation) => {
+  const isolate = await startIsolate({
+    isolation,
+    modules: [pyModule("m", HOOKS_OP)],
+  });
   const wm = await isolate.processWatermark(2, 1000);
   assert.equal(wm.outputs.length, 1);
   assert.equal(wm.outputs[0].value.length, 0);
@@ -254,9 +276,10 @@ Deno.test("FunctionIsolate calls every hook: watermark, checkpoint extra, restor
   await rejects(isolate.process(jsonRecords([1])), "INTERNAL", "closed");
 });
 
-Deno.test("FunctionIsolate sends print and logging lines to onLog tagged with the function", async () => {
+eachIsolation.test("FunctionIsolate sends print and logging lines to onLog tagged with the function", async (isolation) => {
   const lines: string[] = [];
   const isolate = await startIsolate({
+    isolation,
     modules: [pyModule("m", HOOKS_OP)],
     functionName: "logger-fn",
     onLog: (line, info) => lines.push(`${info.stream} ${line}`),
@@ -270,9 +293,10 @@ Deno.test("FunctionIsolate sends print and logging lines to onLog tagged with th
   ]);
 });
 
-Deno.test("FunctionIsolate reports a state read failure as UNAVAILABLE", async () => {
+eachIsolation.test("FunctionIsolate reports a state read failure as UNAVAILABLE", async (isolation) => {
   const state = new FakeStateBackend();
   const isolate = await startIsolate({
+    isolation,
     modules: [pyModule("metric", METRIC_PROCESSOR)],
     className: "MetricProcessor",
     state,
@@ -287,8 +311,9 @@ Deno.test("FunctionIsolate reports a state read failure as UNAVAILABLE", async (
   await isolate.close();
 });
 
-Deno.test("FunctionIsolate rejects pending calls when the worker crashes or is terminated", async () => {
+eachIsolation.test("FunctionIsolate rejects pending calls when the worker crashes or is terminated", async (isolation) => {
   const crashing = await startIsolate({
+    isolation,
     modules: [pyModule(
       "m",
       "from fs_api import FSProcessorDriver\nimport js\n" +
@@ -313,6 +338,7 @@ Deno.test("FunctionIsolate rejects pending calls when the worker crashes or is t
   await rejects(crashing.processWatermark(0, 1), "USER_CODE", "crashed");
 
   const looping = await startIsolate({
+    isolation,
     modules: [pyModule(
       "m",
       "from fs_api import FSProcessorDriver\nclass Op(FSProcessorDriver):\n" +
@@ -325,8 +351,9 @@ Deno.test("FunctionIsolate rejects pending calls when the worker crashes or is t
   assert.deepEqual(await looping.close(), { outputs: [], mutations: [] });
 });
 
-Deno.test("FunctionIsolate rejects a call whose operator closes its worker", async () => {
+eachIsolation.test("FunctionIsolate rejects a call whose operator closes its worker", async (isolation) => {
   const isolate = await startIsolate({
+    isolation,
     modules: [pyModule(
       "m",
       "from fs_api import FSProcessorDriver\nimport js\nclass Op(FSProcessorDriver):\n" +
@@ -340,8 +367,9 @@ Deno.test("FunctionIsolate rejects a call whose operator closes its worker", asy
   );
 });
 
-Deno.test("FunctionIsolate terminates a hook that runs past callTimeoutMs", async () => {
+eachIsolation.test("FunctionIsolate terminates a hook that runs past callTimeoutMs", async (isolation) => {
   const isolate = await startIsolate({
+    isolation,
     modules: [pyModule(
       "m",
       "from fs_api import FSProcessorDriver\nclass Op(FSProcessorDriver):\n" +
@@ -366,8 +394,9 @@ Deno.test("FunctionIsolate terminates a hook that runs past callTimeoutMs", asyn
   assert.equal(isolate.dead, true);
 });
 
-Deno.test("FunctionIsolate caps memory at maxMemoryBytes: the call fails with MemoryLimitError and the isolate stays usable", async () => {
+eachIsolation.test("FunctionIsolate caps memory at maxMemoryBytes: the call fails with MemoryLimitError and the isolate stays usable", async (isolation) => {
   const isolate = await startIsolate({
+    isolation,
     modules: [pyModule(
       "m",
       "from fs_api import FSProcessorDriver\nclass Op(FSProcessorDriver):\n" +

@@ -8,6 +8,7 @@ import type {
   StateBackend,
   StateMutation,
 } from "../core/mod.ts";
+import type { IsolationMode } from "../core/mod.ts";
 import type { PyodideSnapshot } from "./snapshot.ts";
 
 /** Options for `FunctionIsolate.start`. */
@@ -57,6 +58,14 @@ export interface IsolateOptions {
    * @default 0
    */
   callTimeoutMs?: number;
+  /**
+   * Where the worker runs: a Web Worker in this process, or one in a child
+   * process of its own ("process"), whose JavaScript heap and resident
+   * memory are capped too (`maxMemoryBytes` each, see README.md), so that
+   * an operator exhausting JavaScript memory ends only its process.
+   * @default "worker"
+   */
+  isolation?: IsolationMode;
 }
 
 /** What a call produced: outputs in emit order and the state changes to commit. */

@@ -1,0 +1,146 @@
+/**
+ * The isolate host process (process isolation): started by the server, one
+ * per function, it spawns exactly one sandboxed Worker (worker_main.ts, with
+ * the same permissions and lockdown as in worker isolation) and relays
+ * frames (_frames.ts) between its stdin/stdout and that worker. Its own
+ * stdout carries frames only.
+ *
+ * Run as `deno run --allow-read=... process_host_main.ts` or, in the
+ * compiled binary, as `function-stream isolate-host`.
+ * @module
+ */
+import {
+  encodeFrame,
+  FrameReader,
+  FrameTag,
+  MEMORY_EXIT_CODE,
+} from "./_frames.ts";
+import type { ProcessHostInit } from "./_frames.ts";
+import type { HostMessage } from "./protocol.ts";
+import { readCached } from "./_snapshot_file.ts";
+import { spawnWorker } from "./_worker.ts";
+
+/** How often the resident memory is checked, in milliseconds. */
+const WATCH_INTERVAL_MS = 20;
+
+// Taken when the relay runs, not on import: main.ts imports this module.
+let stdout: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
+function send(tag: FrameTag, value: unknown): void {
+  stdout ??= Deno.stdout.writable.getWriter();
+  // Writes are queued in order; a failed one means the server went away.
+  for (const part of encodeFrame(tag, value)) {
+    stdout.write(part).catch(() => Deno.exit(0));
+  }
+}
+
+/** Drops every permission this process still holds (compiled binaries hold all). */
+function dropPermissions(names: Deno.PermissionName[]): void {
+  for (const name of names) {
+    try {
+      Deno.permissions.revokeSync({ name } as Deno.PermissionDescriptor);
+    } catch {
+      // Not a permission of this Deno version.
+    }
+  }
+}
+
+/** Ends the process once its resident memory passes `maxBytes`. */
+function watchMemory(maxBytes: number): void {
+  const timer = setInterval(() => {
+    const rss = Deno.memoryUsage().rss;
+    if (rss <= maxBytes) return;
+    clearInterval(timer);
+    const mib = (n: number) => Math.round(n / 1048576);
+    // The server reads this line and the exit code as "memory limit exceeded".
+    console.error(
+      `Function Stream isolate host: memory limit exceeded: resident memory ${
+        mib(rss)
+      } MiB is over the process limit of ${mib(maxBytes)} MiB`,
+    );
+    Deno.exit(MEMORY_EXIT_CODE);
+  }, WATCH_INTERVAL_MS);
+}
+
+function startWorker(init: ProcessHostInit, snapshot: Uint8Array): Worker {
+  const worker = spawnWorker(init.indexPath, init.name);
+  worker.onmessage = (event) => send(FrameTag.message, event.data);
+  worker.addEventListener("error", (event) => {
+    // Reported to the server, which ends this process; never fatal here.
+    event.preventDefault();
+    send(FrameTag.error, String(event.message));
+  });
+  worker.addEventListener("messageerror", () => {
+    send(FrameTag.messageError, null);
+  });
+  let first = true;
+  const post = (message: HostMessage) => {
+    if (first && message.type === "start") {
+      // The server sends neither the snapshot nor its compiled module
+      // (neither crosses a pipe); the worker compiles the wasm file itself.
+      first = false;
+      const load = { ...message.load };
+      delete load.wasmModule;
+      worker.postMessage({ ...message, load, snapshot }, [
+        snapshot.buffer as ArrayBuffer,
+      ]);
+      return;
+    }
+    worker.postMessage(message);
+  };
+  postToWorker = post;
+  return worker;
+}
+
+let postToWorker: ((message: HostMessage) => void) | undefined;
+
+async function onInit(init: ProcessHostInit): Promise<void> {
+  const snapshot = await readCached(init.snapshotPath);
+  if (snapshot === null || snapshot.length !== init.snapshotBytes) {
+    throw new Error(
+      `Cannot start the isolate as its snapshot file ${init.snapshotPath} is missing or changed: current size is ${
+        snapshot?.length ?? "none"
+      }, expected ${init.snapshotBytes} bytes`,
+    );
+  }
+  dropPermissions(["net", "env", "run", "write", "ffi", "sys"]);
+  if (init.maxResidentBytes > 0) watchMemory(init.maxResidentBytes);
+  startWorker(init, snapshot);
+}
+
+/**
+ * Runs the relay until stdin ends (the server closed the pipe or died):
+ * the first frame is the {@link ProcessHostInit}, every later one a message
+ * for the worker.
+ */
+export async function runIsolateHost(): Promise<void> {
+  const reader = new FrameReader();
+  let init: Promise<void> | undefined;
+  for await (const chunk of Deno.stdin.readable) {
+    for (const frame of reader.push(chunk)) {
+      if (frame.error !== undefined) throw frame.error;
+      if (frame.tag === FrameTag.init && init === undefined) {
+        init = onInit(frame.value as ProcessHostInit);
+        await init;
+      } else if (frame.tag === FrameTag.message && postToWorker) {
+        postToWorker(frame.value as HostMessage);
+      } else {
+        throw new Error(
+          `Cannot handle a frame with tag ${frame.tag} ${
+            init ? "after" : "before"
+          } the init frame`,
+        );
+      }
+    }
+  }
+  Deno.exit(0);
+}
+
+if (import.meta.main) {
+  runIsolateHost().catch((error) => {
+    console.error(
+      `Function Stream isolate host failed: ${error?.stack ?? error}`,
+    );
+    Deno.exit(1);
+  });
+}
