@@ -20,7 +20,7 @@
 import { compareBytes, DenoKvStateBackend } from "../../runtime/state/mod.ts";
 import type { StateMutation } from "../../runtime/core/mod.ts";
 import { argValue, atMost, BenchReport, isQuick } from "./_result.ts";
-import { median } from "./_stats.ts";
+import { loadAverage, median } from "./_stats.ts";
 
 const quick = isQuick();
 const rounds = Number(argValue("rounds") ?? (quick ? 1 : 3));
@@ -116,29 +116,42 @@ async function commitOnce(
 
 const report = new BenchReport("checkpoint_bench", { quick });
 const dir = await Deno.makeTempDir({ prefix: "fs_checkpoint_bench_" });
-const kv = await Deno.openKv(`${dir}/bench.db`);
+const open: Deno.Kv[] = [];
+/** A fresh KV file per case, so no case writes into a file another case grew. */
+async function kvFile(name: string): Promise<Deno.Kv> {
+  const kv = await Deno.openKv(`${dir}/${name}.db`);
+  open.push(kv);
+  return kv;
+}
+const loadAtStart = loadAverage()?.[0] ?? null;
 try {
   for (const n of SIZES) {
     const label = n.toLocaleString("en");
-    const plain = `plain-${n}`;
-    const steady = new DenoKvStateBackend(kv);
+    const steadyKv = await kvFile(`steady-${n}`);
+    const coldKv = await kvFile(`cold-${n}`);
+    const plainKv = await kvFile(`plain-${n}`);
+    const rawKv = await kvFile(`raw-${n}`);
+    const steady = new DenoKvStateBackend(steadyKv);
     // Round 0 writes the keys (not timed): later rounds overwrite them.
-    await checkpointOnce(steady, `steady-${n}`, mutationsOf(n, 0));
-    await checkpointOnce(steady, `cold-${n}`, mutationsOf(n, 0));
-    await commitOnce(kv, plain, mutationsOf(n, 0));
+    await checkpointOnce(steady, "f", mutationsOf(n, 0));
+    await checkpointOnce(
+      new DenoKvStateBackend(coldKv),
+      "f",
+      mutationsOf(n, 0),
+    );
+    await commitOnce(plainKv, "f", mutationsOf(n, 0));
+    await rawOnce(rawKv, n, 0);
     const warm: Times[] = [];
     const cold: Times[] = [];
     const baselines: number[] = [];
+    const raw: number[] = [];
     for (let round = 1; round <= rounds; round++) {
-      // Interleaved, so no case always runs on a warmer file.
-      warm.push(
-        await checkpointOnce(steady, `steady-${n}`, mutationsOf(n, round)),
-      );
-      const fresh = new DenoKvStateBackend(kv);
-      cold.push(
-        await checkpointOnce(fresh, `cold-${n}`, mutationsOf(n, round)),
-      );
-      baselines.push(await commitOnce(kv, plain, mutationsOf(n, round)));
+      // Interleaved, so a burst of load on the machine hits every case.
+      warm.push(await checkpointOnce(steady, "f", mutationsOf(n, round)));
+      const fresh = new DenoKvStateBackend(coldKv);
+      cold.push(await checkpointOnce(fresh, "f", mutationsOf(n, round)));
+      baselines.push(await commitOnce(plainKv, "f", mutationsOf(n, round)));
+      raw.push(await rawOnce(rawKv, n, round));
     }
     const baseline = {
       label: "commit() of the same mutations",
@@ -166,6 +179,15 @@ try {
       baseline,
       note: `prepare ${prepare(cold)} s`,
     });
+    report.figure({
+      id: `raw.${n}.seconds`,
+      label:
+        `raw Deno KV writes of the same ${label} keys (atomic operations of 1000, key order)`,
+      value: median(raw),
+      unit: "s",
+      baseline,
+      note: "the floor of a checkpoint's apply step",
+    });
     if (n !== 100_000) continue;
     report.target(
       atMost(
@@ -181,26 +203,12 @@ try {
         { value: total(cold), limit: 1, unit: "s" },
       ),
     );
-    await rawOnce(kv, n, 0);
-    const raw: number[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      raw.push(await rawOnce(kv, n, round));
-    }
-    report.figure({
-      id: "raw.100000.seconds",
-      label:
-        "raw Deno KV writes of the same 100,000 keys (atomic operations of 1000, key order)",
-      value: median(raw),
-      unit: "s",
-      baseline,
-      note: "the floor of a checkpoint's apply step",
-    });
-    const list = await steady.listCheckpoints(`steady-${n}`);
+    const list = await steady.listCheckpoints("f");
     const back = list.at(-2)!.id;
     report.figure({
       id: "restore.100000.seconds",
       label: "restore of the checkpoint before one of 100,000 changed keys",
-      value: await seconds(() => steady.restoreCheckpoint(`steady-${n}`, back)),
+      value: await seconds(() => steady.restoreCheckpoint("f", back)),
       unit: "s",
       baseline,
     });
@@ -208,7 +216,10 @@ try {
   report.note(
     `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores; median of ${rounds} round(s); ` +
       "8-byte keys in hash order and 8-byte values, overwriting existing keys; " +
-      "one Deno KV file (SQLite) in a temporary directory.",
+      "one Deno KV file (SQLite) per case in a temporary directory; " +
+      `load average ${loadAtStart ?? "?"} at start, ${
+        loadAverage()?.[0] ?? "?"
+      } at end.`,
   );
   report.note(
     "A checkpoint takes the current value of every changed key (undo image: from memory when known, " +
@@ -217,7 +228,7 @@ try {
       "images and stores only the redo log.",
   );
 } finally {
-  kv.close();
+  for (const kv of open) kv.close();
   await Deno.remove(dir, { recursive: true });
 }
 await report.finish();
