@@ -24,6 +24,7 @@ import {
   resolveServerConfig,
 } from "./runtime/mod.ts";
 import { MetricsRegistry } from "./runtime/metrics/mod.ts";
+import { runIsolateHost } from "./runtime/isolate/process_host_main.ts";
 
 const USAGE = `Usage: deno task serve [options]
        deno task cli COMMAND ...   (management client; see "deno task cli help")
@@ -43,6 +44,11 @@ Options:
   --function-memory-mb <n>
                        memory limit of each function's Python heap in MiB, for
                        tasks without memory_limit_mb (default 256; 64 to 4096)
+  --isolation <mode>   worker: each function's isolate is a Web Worker in this
+                       process (default); process: a Web Worker in a child
+                       process of its own, whose JavaScript heap and resident
+                       memory are capped too, so exhausting them ends only
+                       that function (costs more memory and start time)
   -h, --help           show this help`;
 
 async function main(args: string[]): Promise<void> {
@@ -59,6 +65,7 @@ async function main(args: string[]): Promise<void> {
       "max-message-mb": { type: "string" },
       "metrics-port": { type: "string" },
       "function-memory-mb": { type: "string" },
+      isolation: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -73,6 +80,7 @@ async function main(args: string[]): Promise<void> {
     dataDir: values["data-dir"],
     logFormat: values["log-format"],
     functionMemoryMb: values["function-memory-mb"],
+    isolation: values.isolation,
   });
   const logger = createLogger({ format: config.logFormat });
   const grpcSecurity = grpcOptionsFromFlags({
@@ -96,6 +104,7 @@ async function main(args: string[]): Promise<void> {
     logger,
     metrics,
     functionMemoryBytes: config.functionMemoryBytes,
+    isolation: config.isolation,
   });
   const server = await serveGrpc(engine, {
     host: config.host,
@@ -143,7 +152,13 @@ function wantsJsonLog(args: string[]): boolean {
     (at >= 0 && args[at + 1] === "json");
 }
 
-if (import.meta.main && Deno.args[0] === "cli") {
+if (import.meta.main && Deno.args[0] === "isolate-host") {
+  // Hidden: the compiled binary runs itself this way for --isolation process.
+  runIsolateHost().catch((error) => {
+    console.error(`Function Stream isolate host failed: ${messageOf(error)}`);
+    Deno.exit(1);
+  });
+} else if (import.meta.main && Deno.args[0] === "cli") {
   Deno.exit(await runCli(Deno.args.slice(1)));
 } else if (import.meta.main) {
   main(Deno.args[0] === "serve" ? Deno.args.slice(1) : Deno.args).catch(

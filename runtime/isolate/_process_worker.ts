@@ -35,14 +35,11 @@ const OUT_OF_MEMORY =
 
 const RELAY = new URL("./process_host_main.ts", import.meta.url);
 /**
- * The worker's own modules: the relay needs read access to load them
- * (its main module graph needs none).
+ * The folder of the worker's own modules: the relay needs read access to
+ * load them (its main module graph needs none), and naming the folder
+ * keeps that true when the worker imports another file of it.
  */
-const WORKER_MODULES = [
-  "./worker_main.ts",
-  "./_worker_load.ts",
-  "./_lockdown.ts",
-].map((path) => new URL(path, import.meta.url));
+const WORKER_MODULES = new URL("./", import.meta.url);
 const CONFIG = new URL("../../deno.json", import.meta.url);
 
 /** Options for {@link ProcessWorker.spawn}. */
@@ -109,7 +106,7 @@ export function hostCommand(options: ProcessWorkerOptions): HostCommand {
   const reads = [
     ...PYODIDE_READ_FILES.map((file) => options.indexPath + file),
     options.snapshot.path,
-    ...WORKER_MODULES.map(pathOf),
+    pathOf(WORKER_MODULES),
   ];
   const mib = Math.ceil(options.maxMemoryBytes / 1048576);
   const dir = denoDir();

@@ -210,3 +210,26 @@ export function texts(outputs: { value: Uint8Array }[]): string[] {
   const decoder = new TextDecoder();
   return outputs.map((o) => decoder.decode(o.value));
 }
+
+/**
+ * Process ids of the isolate processes (process isolation) whose parent is
+ * `parentPid`, read from /proc (Linux).
+ */
+export function isolateProcesses(parentPid = Deno.pid): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(ppid) !== parentPid || state === "Z") continue;
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      if (/process_host_main\.ts|\0isolate-host\0/.test(cmdline)) {
+        pids.push(Number(entry.name));
+      }
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return pids;
+}

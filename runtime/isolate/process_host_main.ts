@@ -64,7 +64,16 @@ function watchMemory(maxBytes: number): void {
 
 function startWorker(init: ProcessHostInit, snapshot: Uint8Array): Worker {
   const worker = spawnWorker(init.indexPath, init.name);
-  worker.onmessage = (event) => send(FrameTag.message, event.data);
+  let started = false;
+  worker.onmessage = (event) => {
+    if (!started && ["done", "failed"].includes(event.data?.type)) {
+      // The worker has loaded its modules and Pyodide (it reads its two
+      // files under its own permissions): this process needs no reads now.
+      started = true;
+      dropPermissions(["read"]);
+    }
+    send(FrameTag.message, event.data);
+  };
   worker.addEventListener("error", (event) => {
     // Reported to the server, which ends this process; never fatal here.
     event.preventDefault();

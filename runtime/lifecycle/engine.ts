@@ -13,6 +13,7 @@ import {
   type FunctionControl,
   type FunctionInfo,
   type FunctionStatus,
+  type IsolationMode,
   type Logger,
   messageOf,
   parseTaskConfig,
@@ -49,6 +50,11 @@ export interface EngineOptions {
    * @default DEFAULT_FUNCTION_MEMORY_MB MiB
    */
   functionMemoryBytes?: number;
+  /**
+   * Where functions' isolates run (the server's `--isolation`).
+   * @default "worker"
+   */
+  isolation?: IsolationMode;
 }
 
 interface Slot {
@@ -287,6 +293,7 @@ export class Engine implements FunctionControl {
         maxMemoryBytes: config.supervision.memoryLimitBytes ??
           this.#options.functionMemoryBytes ??
           DEFAULT_FUNCTION_MEMORY_MB * 1024 * 1024,
+        isolation: this.#options.isolation,
         onFailure: (error) => this.#fail(name, slot, error),
       });
       slot.status = transition(slot.status, "RUNNING");

@@ -9,6 +9,7 @@
 import {
   FsError,
   type InputRecord,
+  type IsolationMode,
   type Logger,
   messageOf,
   type PythonModule,
@@ -83,6 +84,11 @@ export interface RunnerOptions {
    * @default 0 (Pyodide's own 4 GiB)
    */
   maxMemoryBytes?: number;
+  /**
+   * Where the function's isolate runs (the server's `--isolation`).
+   * @default "worker"
+   */
+  isolation?: IsolationMode;
 }
 
 /** Least time between two commits of group offsets, in milliseconds. */
@@ -198,6 +204,7 @@ export class FunctionRunner {
         snapshot: options.snapshot,
         callTimeoutMs: config.supervision.callTimeoutMs,
         maxMemoryBytes: options.maxMemoryBytes,
+        isolation: options.isolation,
         onLog: operatorLog(options.logger, config.name),
       });
       if (latest !== null) {
