@@ -65,7 +65,11 @@ interface Sandbox {
   victimCounts(count: number, upTo: number): Promise<void>;
 }
 
-async function withSandbox(test: (sandbox: Sandbox) => Promise<void>) {
+/** Runs `test` against a fresh server started with `args` (e.g. `--isolation process`). */
+async function withSandbox(
+  test: (sandbox: Sandbox) => Promise<void>,
+  args: string[] = [],
+) {
   let hits = 0;
   const listener = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
@@ -82,6 +86,7 @@ async function withSandbox(test: (sandbox: Sandbox) => Promise<void>) {
   const dataDir = await Deno.makeTempDir({ prefix: "fs-hardening-sandbox-" });
   const server = await spawnServer({
     dataDir,
+    args,
     env: { FS_SANDBOX_SECRET: SECRET },
   });
   const client = new RpcClient(server.port, {});
@@ -257,17 +262,21 @@ Deno.test({
 // A worker shares the server's OS process, and Deno lets a process signal
 // itself without the run permission: the worker's realm has no Deno, no
 // process and no eval (so no `import('node:process')`).
-Deno.test({
-  name: "operators cannot send signals to the server process",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await withSandbox(async (sandbox) => {
-      const wrong = await runProbes(sandbox, "signal-fn", SIGNAL_PROBES);
-      assert.deepEqual(wrong, [], "signals that reached the server process");
-    });
-  },
-});
+for (const isolation of ["worker", "process"]) {
+  Deno.test({
+    name: isolation === "worker"
+      ? "operators cannot send signals to the server process"
+      : "operators cannot send signals to the server or their isolate process (--isolation process)",
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      await withSandbox(async (sandbox) => {
+        const wrong = await runProbes(sandbox, "signal-fn", SIGNAL_PROBES);
+        assert.deepEqual(wrong, [], "signals that reached the server process");
+      }, ["--isolation", isolation]);
+    },
+  });
+}
 
 Deno.test({
   name:
@@ -284,18 +293,21 @@ Deno.test({
 
 // Nested workers and node:worker_threads would run outside the call
 // deadline and the memory cap: the realm has no Worker and no eval.
-Deno.test({
-  name:
-    "operators cannot start threads of their own (nested workers would escape the call deadline and memory cap)",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await withSandbox(async (sandbox) => {
-      const wrong = await runProbes(sandbox, "thread-fn", WORKER_PROBES);
-      assert.deepEqual(wrong, [], "threads that ran");
-    });
-  },
-});
+for (const isolation of ["worker", "process"]) {
+  Deno.test({
+    name:
+      "operators cannot start threads of their own (nested workers would escape the call deadline and memory cap)" +
+      (isolation === "worker" ? "" : " (--isolation process)"),
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      await withSandbox(async (sandbox) => {
+        const wrong = await runProbes(sandbox, "thread-fn", WORKER_PROBES);
+        assert.deepEqual(wrong, [], "threads that ran");
+      }, ["--isolation", isolation]);
+    },
+  });
+}
 
 Deno.test({
   name: "operators cannot end their worker with Deno.exit or process.exit",

@@ -99,7 +99,7 @@ export function hostCommand(options: ProcessWorkerOptions): HostCommand {
   if (Deno.build.standalone) {
     return {
       command: Deno.execPath(),
-      args: ["isolate-host"],
+      args: ["isolate-host", options.name],
       env: { NO_COLOR: "1" },
     };
   }
@@ -120,6 +120,8 @@ export function hostCommand(options: ProcessWorkerOptions): HostCommand {
       `--allow-read=${reads.join(",")}`,
       ...(mib > 0 ? [`--v8-flags=--max-old-space-size=${mib}`] : []),
       pathOf(RELAY),
+      // Unused by the relay: names the function in `ps`.
+      options.name,
     ],
     env: { NO_COLOR: "1", ...(dir ? { DENO_DIR: dir } : {}) },
   };
