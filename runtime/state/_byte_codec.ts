@@ -62,6 +62,17 @@ export class ByteWriter {
   }
 
   /** The bytes written (a view, not a copy). */
+  /** Appends a byte string given as a one-char-per-byte string (bytesId) with its length. */
+  chars(s: string): void {
+    const n = s.length;
+    this.varint(n);
+    this.#reserve(n);
+    const buf = this.#buf;
+    let at = this.#len;
+    for (let i = 0; i < n; i++) buf[at++] = s.charCodeAt(i);
+    this.#len = at;
+  }
+
   result(): Uint8Array {
     return this.#buf.subarray(0, this.#len);
   }

@@ -117,10 +117,9 @@ export async function prepareKv(
     parts: null,
   };
   await kv.set(checkpointKey(fn, id), record);
-  const undo = await captureUndo(kv, fn, { log, known: ctx.known });
   const bytes = {
     r: encodeRedoLog(log),
-    u: encodeRedoLog(undo),
+    u: await captureUndo(kv, fn, { log, known: ctx.known }),
     p: encodePositions(data.positions),
     o: data.operatorData,
   };

@@ -28,7 +28,8 @@ export interface LogIndex {
   spaces: LogSpace[];
 }
 
-const indexes = new WeakMap<RedoLog, LogIndex>();
+const spacesOf = new WeakMap<RedoLog, LogSpace[]>();
+const idsOf = new WeakMap<RedoLog, string[]>();
 
 /** The id of a key's listable space: a store's simple keys or one ComplexKey prefix. */
 export function spaceIdOf(store: string, key: StateKey): string {
@@ -53,23 +54,32 @@ export function sameSpace(a: RedoOp, b: RedoOp): boolean {
 
 /** Records the index netEffect built for a log. */
 export function rememberIndex(log: RedoLog, index: LogIndex): void {
-  indexes.set(log, index);
+  spacesOf.set(log, index.spaces);
+  idsOf.set(log, index.ids);
 }
 
-/** The index of a log: the one netEffect built, else built now (ops of a space must be adjacent). */
-export function logIndex(log: RedoLog): LogIndex {
-  let index = indexes.get(log);
-  if (index) return index;
-  const ids: string[] = new Array(log.ops.length);
-  const spaces: LogSpace[] = [];
+/** The runs of a log's ops per key space: the ones netEffect found, else found now. */
+export function logSpaces(log: RedoLog): LogSpace[] {
+  let spaces = spacesOf.get(log);
+  if (spaces) return spaces;
+  spaces = [];
   for (let i = 0; i < log.ops.length; i++) {
     const op = log.ops[i];
-    ids[i] = bytesId(userKeyOf(op));
     if (i === 0 || !sameSpace(log.ops[i - 1], op)) {
       spaces.push({ id: spaceIdOf(op.store, op.key), start: i, end: i + 1 });
     } else spaces[spaces.length - 1].end = i + 1;
   }
-  index = { ids, spaces };
-  indexes.set(log, index);
-  return index;
+  spacesOf.set(log, spaces);
+  return spaces;
+}
+
+/** The index of a log: the one netEffect built, else built now (one pass over the ops each). */
+export function logIndex(log: RedoLog): LogIndex {
+  const spaces = logSpaces(log);
+  let ids = idsOf.get(log);
+  if (!ids) {
+    ids = log.ops.map((op) => bytesId(userKeyOf(op)));
+    idsOf.set(log, ids);
+  }
+  return { ids, spaces };
 }

@@ -13,13 +13,16 @@
  * @module
  */
 import {
+  bytesId,
   compareBytes,
+  complexPrefixId,
   complexPrefixKey,
   simplePrefixKey,
 } from "./key_codec.ts";
 import { decodeValue } from "./_kv_read.ts";
 import type { RedoLog, RedoOp } from "./_redo_log.ts";
-import { bytesOfId, type KnownValues } from "./_known_values.ts";
+import type { KnownValues } from "./_known_values.ts";
+import { prefixOfKey, RedoWriter } from "./_redo_codec.ts";
 import { logIndex, userKeyOf } from "./_log_index.ts";
 
 /** Keys per segment. */
@@ -47,58 +50,58 @@ function spacePrefix(fn: string, op: RedoOp): Deno.KvKey {
 }
 
 /**
- * The undo log of a redo log against the current live state: ops only (no
- * prefix deletes, no positions), each setting a key back to its value now.
+ * The undo log of a redo log against the current live state, encoded: ops
+ * only (no prefix deletes, no positions), each setting a key back to its
+ * value now. The entries under prefix deletes come first, then one op per
+ * redo op in the redo log's order (skipping keys the entries already
+ * hold), so every backend encodes the same undo log to the same bytes.
  */
 export async function captureUndo(
   kv: Deno.Kv,
   fn: string,
   source: { log: RedoLog; known?: KnownValues | null },
-): Promise<RedoLog> {
+): Promise<Uint8Array> {
   const { log, known } = source;
-  const undo: RedoOp[] = [];
+  const undo = new RedoWriter(1024 + log.ops.length * 24);
   // Entries under a deleted prefix, by space: ops there are answered from it.
-  const cleared = new Map<string, Map<string, true>>();
+  const cleared = new Map<string, Set<string>>();
   for (const d of log.prefixDeletes) {
-    const seen = new Map<string, true>();
-    const prefix = complexPrefixKey(fn, d.store, d.prefix);
-    const iter = kv.list<unknown>({ prefix }, { batchSize: 500 });
+    const seen = new Set<string>();
+    const spaceId = complexPrefixId(d.store, d.prefix);
+    const iter = kv.list<unknown>({
+      prefix: complexPrefixKey(fn, d.store, d.prefix),
+    }, { batchSize: 500 });
     for await (const entry of iter) {
       const userKey = entry.key[entry.key.length - 1] as Uint8Array;
-      seen.set(userKey.join(","), true);
-      undo.push({
-        store: d.store,
-        key: { kind: "complex", ...d.prefix, userKey },
-        value: await decodeValue(kv, fn, entry.value),
-      });
+      seen.add(bytesId(userKey));
+      undo.space(spaceId, d.store, d.prefix);
+      undo.op(userKey, await decodeValue(kv, fn, entry.value));
     }
-    cleared.set(JSON.stringify(prefix.map(String)), seen);
+    cleared.set(spaceId, seen);
   }
-  // Per op: its live value, null when absent, undefined when the prefix
-  // entries already hold it. The undo log follows the redo log's order, so
-  // every backend encodes the same undo log to the same size.
-  const pre: (Uint8Array | null | undefined)[] = new Array(log.ops.length);
+  // Per op: its live value (bytes, or a known bytesId string), null when
+  // absent, undefined when the prefix entries already hold it.
+  const pre: (Uint8Array | string | null | undefined)[] = new Array(
+    log.ops.length,
+  );
   const segments: Segment[] = [];
   const { ids, spaces } = logIndex(log);
   for (const space of spaces) {
-    const prefix = spacePrefix(fn, log.ops[space.start]);
-    const clearedHere = cleared.size > 0
-      ? cleared.get(JSON.stringify(prefix.map(String)))
-      : undefined;
+    const clearedHere = cleared.get(space.id);
     if (clearedHere) {
       for (let i = space.start; i < space.end; i++) {
-        // Already in the undo log when it existed; absent otherwise.
-        if (!clearedHere.has(userKeyOf(log.ops[i]).join(","))) pre[i] = null;
+        if (!clearedHere.has(ids[i])) pre[i] = null;
       }
       continue;
     }
     const knownHere = known?.space(space.id);
+    const prefix = spacePrefix(fn, log.ops[space.start]);
     let current: Segment = { prefix, ops: [] };
     segments.push(current);
     for (let i = space.start; i < space.end; i++) {
       const value = knownHere?.get(ids[i]);
       if (value !== undefined) {
-        pre[i] = value === null ? null : bytesOfId(value);
+        pre[i] = value;
         continue;
       }
       pre[i] = null;
@@ -115,17 +118,16 @@ export async function captureUndo(
     }
   };
   await Promise.all(Array.from({ length: READERS }, reader));
-  for (let i = 0; i < log.ops.length; i++) {
-    if (pre[i] !== undefined) {
-      const op = log.ops[i];
-      undo.push({
-        store: op.store,
-        key: op.key,
-        value: pre[i] as Uint8Array | null,
-      });
+  for (const space of spaces) {
+    const first = log.ops[space.start];
+    for (let i = space.start; i < space.end; i++) {
+      const value = pre[i];
+      if (value === undefined) continue;
+      undo.space(space.id, first.store, prefixOfKey(first.key));
+      undo.op(userKeyOf(log.ops[i]), value);
     }
   }
-  return { prefixDeletes: [], ops: undo, positions: null };
+  return undo.result();
 }
 
 /** Reads the live values of one segment's keys into `pre` (null when absent). */
@@ -135,7 +137,7 @@ async function readSegment(
   target: {
     segment: Segment;
     log: RedoLog;
-    pre: (Uint8Array | null | undefined)[];
+    pre: (Uint8Array | string | null | undefined)[];
   },
 ): Promise<void> {
   const { segment: { prefix, ops }, log, pre } = target;

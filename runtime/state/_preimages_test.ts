@@ -3,6 +3,7 @@ import type { StateMutation } from "../core/mod.ts";
 import { DenoKvStateBackend } from "./deno_kv_backend.ts";
 import { captureUndo } from "./_preimages.ts";
 import { netEffect, type RedoOp } from "./_redo_log.ts";
+import { decodeRedoLog } from "./_redo_codec.ts";
 import { KnownValues } from "./_known_values.ts";
 import { spaceIdOf } from "./_log_index.ts";
 import { CHUNK_BYTES } from "./limits.ts";
@@ -63,9 +64,11 @@ Deno.test("captureUndo() reads the live value of sparse keys, dense keys, absent
     }
     mutations.push(put("db", sk(name(2500)), t("small now")));
     const undo = byKey(
-      (await captureUndo(kv, "f", {
-        log: netEffect(mutations, undefined),
-      })).ops,
+      decodeRedoLog(
+        await captureUndo(kv, "f", {
+          log: netEffect(mutations, undefined),
+        }),
+      ).ops,
     );
     // name(2500) is both a sparse key and the chunked one: named once.
     assert.equal(undo.size, 50 + 50 + 10 - 1);
@@ -88,7 +91,7 @@ Deno.test("captureUndo() keeps every entry a prefix delete removes, once, and ab
       put("db", ck(b(1), b(), b(), b(1)), t("again")),
       put("db", ck(b(1), b(), b(), b(7)), t("new")),
     ], undefined);
-    const undo = byKey((await captureUndo(kv, "f", { log })).ops);
+    const undo = byKey(decodeRedoLog(await captureUndo(kv, "f", { log })).ops);
     assert.deepEqual([...undo.entries()], [
       ["db/c/01../00", t("p0")],
       ["db/c/01../01", t("p1")],
@@ -109,7 +112,9 @@ Deno.test("captureUndo() takes known values without reading them", async () => {
       put("db", sk(name(8)), t("x")),
       put("db", sk(name(9)), t("x")),
     ], undefined);
-    const undo = byKey((await captureUndo(kv, "f", { log, known })).ops);
+    const undo = byKey(
+      decodeRedoLog(await captureUndo(kv, "f", { log, known })).ops,
+    );
     assert.deepEqual(undo.get(`db/s/${hexOf(name(7))}`), t("known"));
     assert.equal(undo.get(`db/s/${hexOf(name(8))}`), null);
     assert.deepEqual(undo.get(`db/s/${hexOf(name(9))}`), t("v9"));

@@ -7,10 +7,10 @@
  * @module
  */
 import { FsError } from "../core/mod.ts";
-import type { ComplexPrefix, StateKey } from "../core/mod.ts";
+import type { ComplexPrefix, SourcePosition, StateKey } from "../core/mod.ts";
 import { decodePositions, encodePositions } from "./_positions.ts";
 import { ByteReader, ByteWriter } from "./_byte_codec.ts";
-import { logIndex } from "./_log_index.ts";
+import { logSpaces } from "./_log_index.ts";
 import type { RedoLog } from "./_redo_log.ts";
 
 const VERSION_1 = 1, VERSION = 2;
@@ -19,42 +19,88 @@ const TAG_SIMPLE_SPACE = 5, TAG_COMPLEX_SPACE = 6;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Writes a redo log (version 2) op by op: a space header whenever the key
+ * space changes, then each op's tag, user key and value. The undo images of
+ * a checkpoint are written this way as they are found.
+ */
+export class RedoWriter {
+  readonly #w: ByteWriter;
+  #space: string | null = null;
+
+  /** Starts a log; `capacity` is a size guess (the buffer grows past it). */
+  constructor(capacity = 1024) {
+    this.#w = new ByteWriter(capacity);
+    this.#w.byte(VERSION);
+  }
+
+  /** Writes a prefix delete (applied before every op, wherever it is written). */
+  prefixDelete(store: string, prefix: ComplexPrefix): void {
+    const w = this.#w;
+    w.byte(TAG_PREFIX_DELETE);
+    w.bytes(encoder.encode(store));
+    w.bytes(prefix.keyGroup);
+    w.bytes(prefix.key);
+    w.bytes(prefix.namespace);
+  }
+
+  /** Makes the following ops belong to a key space (see spaceIdOf); a no-op when they already do. */
+  space(id: string, store: string, prefix: ComplexPrefix | null): void {
+    if (id === this.#space) return;
+    this.#space = id;
+    const w = this.#w;
+    w.byte(prefix === null ? TAG_SIMPLE_SPACE : TAG_COMPLEX_SPACE);
+    w.bytes(encoder.encode(store));
+    if (prefix !== null) {
+      w.bytes(prefix.keyGroup);
+      w.bytes(prefix.key);
+      w.bytes(prefix.namespace);
+    }
+  }
+
+  /** Writes a put (bytes, or a bytesId string) or a delete (null) of a user key of the current space. */
+  op(userKey: Uint8Array, value: Uint8Array | string | null): void {
+    const w = this.#w;
+    w.byte(value === null ? TAG_DELETE : TAG_PUT);
+    w.bytes(userKey);
+    if (value === null) return;
+    if (typeof value === "string") w.chars(value);
+    else w.bytes(value);
+  }
+
+  /** Writes positions. */
+  positions(positions: SourcePosition[]): void {
+    this.#w.byte(TAG_POSITIONS);
+    this.#w.bytes(encodePositions(positions));
+  }
+
+  /** The encoded log. */
+  result(): Uint8Array {
+    return this.#w.result();
+  }
+}
+
+/** The ComplexKey prefix of a key, or null for a simple key. */
+export function prefixOfKey(key: StateKey): ComplexPrefix | null {
+  return key.kind === "simple"
+    ? null
+    : { keyGroup: key.keyGroup, key: key.key, namespace: key.namespace };
+}
+
 /** Encodes a redo log as bytes (version 2). */
 export function encodeRedoLog(log: RedoLog): Uint8Array {
-  const w = new ByteWriter(1024 + log.ops.length * 24);
-  w.byte(VERSION);
-  for (const d of log.prefixDeletes) {
-    w.byte(TAG_PREFIX_DELETE);
-    w.bytes(encoder.encode(d.store));
-    w.bytes(d.prefix.keyGroup);
-    w.bytes(d.prefix.key);
-    w.bytes(d.prefix.namespace);
-  }
-  for (const space of logIndex(log).spaces) {
+  const w = new RedoWriter(1024 + log.ops.length * 24);
+  for (const d of log.prefixDeletes) w.prefixDelete(d.store, d.prefix);
+  for (const space of logSpaces(log)) {
     const first = log.ops[space.start];
-    const key = first.key;
-    if (key.kind === "simple") {
-      w.byte(TAG_SIMPLE_SPACE);
-      w.bytes(encoder.encode(first.store));
-    } else {
-      w.byte(TAG_COMPLEX_SPACE);
-      w.bytes(encoder.encode(first.store));
-      w.bytes(key.keyGroup);
-      w.bytes(key.key);
-      w.bytes(key.namespace);
-    }
+    w.space(space.id, first.store, prefixOfKey(first.key));
     for (let i = space.start; i < space.end; i++) {
       const op = log.ops[i];
       const k = op.key;
-      w.byte(op.value === null ? TAG_DELETE : TAG_PUT);
-      w.bytes(k.kind === "simple" ? k.key : k.userKey);
-      if (op.value !== null) w.bytes(op.value);
+      w.op(k.kind === "simple" ? k.key : k.userKey, op.value);
     }
   }
-  if (log.positions !== null) {
-    w.byte(TAG_POSITIONS);
-    w.bytes(encodePositions(log.positions));
-  }
+  if (log.positions !== null) w.positions(log.positions);
   return w.result();
 }
 
