@@ -26,7 +26,7 @@ export interface AtomicBatcherOptions {
   beforeCommit?: () => void | Promise<void>;
   /**
    * Most atomic operations committing at once. Deno KV runs them on its own
-   * thread, so 2 overlaps building one operation with writing the previous.
+   * thread, so more than 1 overlaps building one operation with writing the previous ones.
    * @default 1
    */
   inFlight?: number;

@@ -224,7 +224,7 @@ try {
   report.note(
     "A checkpoint takes the current value of every changed key (undo image: from memory when known, " +
       "else read from KV by range scans), stores its redo and undo logs as 64 KiB chunks, then applies " +
-      "the changes in atomic batches of up to 1000, two in flight: the baseline commit() has no undo " +
+      "the changes in atomic batches of up to 1000, three in flight: the baseline commit() has no undo " +
       "images and stores only the redo log.",
   );
 } finally {
