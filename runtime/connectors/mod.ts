@@ -39,12 +39,12 @@ export interface OpenSourceOptions {
    */
   logger?: KafkaLogFn;
   /**
-   * Records buffered before reading pauses.
-   * @default 2000
+   * Records buffered before reading waits for `poll()` to make room.
+   * @default 10000
    */
   bufferRecords?: number;
   /**
-   * Key+value bytes buffered before reading pauses.
+   * Key+value bytes buffered before reading waits for `poll()` to make room.
    * @default 16 MiB
    */
   bufferBytes?: number;
