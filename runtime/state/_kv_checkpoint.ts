@@ -24,10 +24,10 @@ import { AtomicBatcher } from "./_atomic_batcher.ts";
 import { chunkHeader, chunkSets } from "./_chunks.ts";
 import { copyPositions, encodePositions } from "./_positions.ts";
 import { netEffect, type RedoLog } from "./_redo_log.ts";
-import { decodeRedoLog, encodeRedoLog } from "./_redo_codec.ts";
+import { decodeRedoLog } from "./_redo_codec.ts";
 import { applyRedoLog, type FnCache, type Marker } from "./_kv_apply.ts";
 import { APPLY_IN_FLIGHT, type FaultHook } from "./_kv_commit.ts";
-import { captureUndo } from "./_preimages.ts";
+import { checkpointLogs } from "./_preimages.ts";
 import type { KnownValues } from "./_known_values.ts";
 import {
   type CheckpointParts,
@@ -117,9 +117,10 @@ export async function prepareKv(
     parts: null,
   };
   await kv.set(checkpointKey(fn, id), record);
+  const logs = await checkpointLogs(kv, fn, { log, known: ctx.known });
   const bytes = {
-    r: encodeRedoLog(log),
-    u: await captureUndo(kv, fn, { log, known: ctx.known }),
+    r: logs.redo,
+    u: logs.undo,
     p: encodePositions(data.positions),
     o: data.operatorData,
   };

@@ -1,5 +1,5 @@
 /**
- * Undo images of a checkpoint: for every key its redo log changes, the live
+ * The logs of a checkpoint, above all its undo images: for every key its redo log changes, the live
  * value it replaces (or its absence), and every entry its prefix deletes
  * remove. Restoring an older checkpoint writes them back.
  *
@@ -50,22 +50,25 @@ function spacePrefix(fn: string, op: RedoOp): Deno.KvKey {
 }
 
 /**
- * The undo log of a redo log against the current live state, encoded: ops
- * only (no prefix deletes, no positions), each setting a key back to its
- * value now. The entries under prefix deletes come first, then one op per
- * redo op in the redo log's order (skipping keys the entries already
- * hold), so every backend encodes the same undo log to the same bytes.
+ * A checkpoint's two logs, encoded in one pass over its ops: the redo log
+ * (exactly `encodeRedoLog(log)`) and the undo log against the current live
+ * state: ops only (no prefix deletes, no positions), each setting a key
+ * back to its value now. The undo log has the entries under prefix deletes
+ * first, then one op per redo op in the redo log's order (skipping keys the
+ * entries already hold), so every backend encodes it to the same bytes.
  */
-export async function captureUndo(
+export async function checkpointLogs(
   kv: Deno.Kv,
   fn: string,
   source: { log: RedoLog; known?: KnownValues | null },
-): Promise<Uint8Array> {
+): Promise<{ redo: Uint8Array; undo: Uint8Array }> {
   const { log, known } = source;
   const undo = new RedoWriter(1024 + log.ops.length * 24);
+  const redo = new RedoWriter(1024 + log.ops.length * 24);
   // Entries under a deleted prefix, by space: ops there are answered from it.
   const cleared = new Map<string, Set<string>>();
   for (const d of log.prefixDeletes) {
+    redo.prefixDelete(d.store, d.prefix);
     const seen = new Set<string>();
     const spaceId = complexPrefixId(d.store, d.prefix);
     const iter = kv.list<unknown>({
@@ -120,14 +123,20 @@ export async function captureUndo(
   await Promise.all(Array.from({ length: READERS }, reader));
   for (const space of spaces) {
     const first = log.ops[space.start];
+    const prefix = prefixOfKey(first.key);
+    redo.space(space.id, first.store, prefix);
     for (let i = space.start; i < space.end; i++) {
+      const op = log.ops[i];
+      const userKey = userKeyOf(op);
+      redo.op(userKey, op.value);
       const value = pre[i];
       if (value === undefined) continue;
-      undo.space(space.id, first.store, prefixOfKey(first.key));
-      undo.op(userKeyOf(log.ops[i]), value);
+      undo.space(space.id, first.store, prefix);
+      undo.op(userKey, value);
     }
   }
-  return undo.result();
+  if (log.positions !== null) redo.positions(log.positions);
+  return { redo: redo.result(), undo: undo.result() };
 }
 
 /** Reads the live values of one segment's keys into `pre` (null when absent). */

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { StateMutation } from "../core/mod.ts";
 import { DenoKvStateBackend } from "./deno_kv_backend.ts";
-import { captureUndo } from "./_preimages.ts";
+import { checkpointLogs } from "./_preimages.ts";
 import { netEffect, type RedoOp } from "./_redo_log.ts";
-import { decodeRedoLog } from "./_redo_codec.ts";
+import { decodeRedoLog, encodeRedoLog } from "./_redo_codec.ts";
 import { KnownValues } from "./_known_values.ts";
 import { spaceIdOf } from "./_log_index.ts";
 import { CHUNK_BYTES } from "./limits.ts";
@@ -48,7 +48,7 @@ async function withLiveState(
   }
 }
 
-Deno.test("captureUndo() reads the live value of sparse keys, dense keys, absent keys and chunked values", async () => {
+Deno.test("checkpointLogs() reads the live value of sparse keys, dense keys, absent keys and chunked values", async () => {
   await withLiveState(async (kv) => {
     const mutations: StateMutation[] = [];
     // Sparse: one changed key per 100 live ones, so scans give up and getMany answers.
@@ -63,13 +63,10 @@ Deno.test("captureUndo() reads the live value of sparse keys, dense keys, absent
       mutations.push(put("db", sk(name(i)), t("fresh")));
     }
     mutations.push(put("db", sk(name(2500)), t("small now")));
-    const undo = byKey(
-      decodeRedoLog(
-        await captureUndo(kv, "f", {
-          log: netEffect(mutations, undefined),
-        }),
-      ).ops,
-    );
+    const logs = await checkpointLogs(kv, "f", {
+      log: netEffect(mutations, undefined),
+    });
+    const undo = byKey(decodeRedoLog(logs.undo).ops);
     // name(2500) is both a sparse key and the chunked one: named once.
     assert.equal(undo.size, 50 + 50 + 10 - 1);
     assert.deepEqual(undo.get(`db/s/${hexOf(name(100))}`), t("v100"));
@@ -83,7 +80,7 @@ Deno.test("captureUndo() reads the live value of sparse keys, dense keys, absent
   });
 });
 
-Deno.test("captureUndo() keeps every entry a prefix delete removes, once, and absent keys put under it", async () => {
+Deno.test("checkpointLogs() keeps every entry a prefix delete removes, once, and absent keys put under it", async () => {
   await withLiveState(async (kv) => {
     const prefix = { keyGroup: b(1), key: b(), namespace: b() };
     const log = netEffect([
@@ -91,7 +88,9 @@ Deno.test("captureUndo() keeps every entry a prefix delete removes, once, and ab
       put("db", ck(b(1), b(), b(), b(1)), t("again")),
       put("db", ck(b(1), b(), b(), b(7)), t("new")),
     ], undefined);
-    const undo = byKey(decodeRedoLog(await captureUndo(kv, "f", { log })).ops);
+    const undo = byKey(
+      decodeRedoLog((await checkpointLogs(kv, "f", { log })).undo).ops,
+    );
     assert.deepEqual([...undo.entries()], [
       ["db/c/01../00", t("p0")],
       ["db/c/01../01", t("p1")],
@@ -101,7 +100,24 @@ Deno.test("captureUndo() keeps every entry a prefix delete removes, once, and ab
   });
 });
 
-Deno.test("captureUndo() takes known values without reading them", async () => {
+Deno.test("checkpointLogs() writes the redo log exactly as encodeRedoLog() does", async () => {
+  await withLiveState(async (kv) => {
+    const log = netEffect([
+      put("db", sk(name(3)), t("x")),
+      {
+        op: "deletePrefix",
+        store: "db",
+        prefix: { keyGroup: b(1), key: b(), namespace: b() },
+      },
+      put("db", ck(b(1), b(), b(), b(9)), t("y")),
+      { op: "delete", store: "other", key: sk(name(4)) },
+    ], [{ topic: "t", partition: 0, nextOffset: 5n }]);
+    const { redo } = await checkpointLogs(kv, "f", { log });
+    assert.deepEqual(redo, encodeRedoLog(log));
+  });
+});
+
+Deno.test("checkpointLogs() takes known values without reading them", async () => {
   await withLiveState(async (kv) => {
     const known = new KnownValues({ limit: 1 << 20, used: 0 });
     // Deliberately not the live value: proves the known one is used.
@@ -113,7 +129,7 @@ Deno.test("captureUndo() takes known values without reading them", async () => {
       put("db", sk(name(9)), t("x")),
     ], undefined);
     const undo = byKey(
-      decodeRedoLog(await captureUndo(kv, "f", { log, known })).ops,
+      decodeRedoLog((await checkpointLogs(kv, "f", { log, known })).undo).ops,
     );
     assert.deepEqual(undo.get(`db/s/${hexOf(name(7))}`), t("known"));
     assert.equal(undo.get(`db/s/${hexOf(name(8))}`), null);
