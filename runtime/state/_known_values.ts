@@ -19,6 +19,9 @@ import { bytesId, complexPrefixId } from "./key_codec.ts";
 import type { RedoLog } from "./_redo_log.ts";
 import { logIndex, spaceIdOf } from "./_log_index.ts";
 
+/** Ops recorded between two yields of {@link KnownValues.appliedInSlices}. */
+const SLICE = 4096;
+
 /** Values larger than this are never kept. */
 export const KNOWN_VALUE_MAX_BYTES = 1024;
 
@@ -108,6 +111,28 @@ export class KnownValues {
     for (const s of spaces) {
       const space = this.#space(s.id);
       for (let i = s.start; i < s.end; i++) {
+        this.#set(space, ids[i], log.ops[i].value);
+      }
+      if (space.size === 0) this.#spaces.delete(s.id);
+    }
+  }
+
+  /**
+   * Records an applied redo log a slice of ops at a time, yielding to the
+   * event loop between slices, so it fills the time an apply waits for
+   * Deno KV.
+   */
+  async appliedInSlices(log: RedoLog): Promise<void> {
+    for (const d of log.prefixDeletes) this.deletePrefix(d.store, d.prefix);
+    const { ids, spaces } = logIndex(log);
+    let sinceYield = 0;
+    for (const s of spaces) {
+      const space = this.#space(s.id);
+      for (let i = s.start; i < s.end; i++) {
+        if (++sinceYield === SLICE) {
+          sinceYield = 0;
+          await new Promise((wake) => setTimeout(wake, 0));
+        }
         this.#set(space, ids[i], log.ops[i].value);
       }
       if (space.size === 0) this.#spaces.delete(s.id);

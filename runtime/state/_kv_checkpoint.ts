@@ -158,11 +158,15 @@ export async function prepareKv(
   return { info, prepared: { id, log } };
 }
 
-/** Completes a prepared checkpoint: marks it complete, then applies its redo log (returned). */
+/**
+ * Completes a prepared checkpoint: marks it complete, then applies its redo
+ * log, recording it in the known values as it goes. When the apply fails
+ * the caller must clear the known values (recovery does).
+ */
 export async function completeKv(
   ctx: CheckpointContext,
   target: { id: number; prepared: PreparedLog | null },
-): Promise<RedoLog> {
+): Promise<void> {
   const { kv, fn, cache, fault } = ctx;
   const { id } = target;
   const entry = await kv.get<unknown>(checkpointKey(fn, id));
@@ -198,10 +202,17 @@ export async function completeKv(
     beforeCommit: () => fault?.("applying", fn),
     inFlight: APPLY_IN_FLIGHT,
   });
-  await applyRedoLog(kv, fn, { id: `c${id}`, log, cache, batcher });
-  await batcher.add({ type: "delete", key: markerKey(fn) });
-  await batcher.flush();
-  return log;
+  const apply = async () => {
+    await applyRedoLog(kv, fn, { id: `c${id}`, log, cache, batcher });
+    await batcher.add({ type: "delete", key: markerKey(fn) });
+    await batcher.flush();
+  };
+  // The apply mostly waits for Deno KV: the known values are updated meanwhile.
+  const [applied] = await Promise.allSettled([
+    apply(),
+    ctx.known?.appliedInSlices(log),
+  ]);
+  if (applied.status === "rejected") throw applied.reason;
 }
 
 /** Discards a prepared (or half-prepared) checkpoint; anything else is left alone. */

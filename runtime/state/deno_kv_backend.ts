@@ -278,8 +278,7 @@ export class DenoKvStateBackend implements StateBackend, CheckpointStore {
       async (ctx, st) => {
         const prepared = st.prepared;
         st.prepared = null;
-        const log = await completeKv(ctx, { id, prepared });
-        st.known?.applied(log);
+        await completeKv(ctx, { id, prepared });
       },
     );
   }
