@@ -42,6 +42,13 @@ const RELAY = new URL("./process_host_main.ts", import.meta.url);
 const WORKER_MODULES = new URL("./", import.meta.url);
 const CONFIG = new URL("../../deno.json", import.meta.url);
 
+/**
+ * The child's whole environment (DENO_DIR aside). A fixed mmap threshold
+ * keeps glibc from serving the ~31 MB snapshot read from a heap it never
+ * gives back: measured 111 instead of 177 MiB private memory per process.
+ */
+const CHILD_ENV = { NO_COLOR: "1", MALLOC_MMAP_THRESHOLD_: "131072" };
+
 /** Options for {@link ProcessWorker.spawn}. */
 export interface ProcessWorkerOptions {
   /** The worker's name (log tags). */
@@ -100,7 +107,7 @@ export function hostCommand(options: ProcessWorkerOptions): HostCommand {
     return {
       command: Deno.execPath(),
       args: ["isolate-host", options.name],
-      env: { NO_COLOR: "1" },
+      env: CHILD_ENV,
     };
   }
   const reads = [
@@ -123,7 +130,7 @@ export function hostCommand(options: ProcessWorkerOptions): HostCommand {
       // Unused by the relay: names the function in `ps`.
       options.name,
     ],
-    env: { NO_COLOR: "1", ...(dir ? { DENO_DIR: dir } : {}) },
+    env: { ...CHILD_ENV, ...(dir ? { DENO_DIR: dir } : {}) },
   };
 }
 

@@ -137,7 +137,7 @@ Deno.test({
       .split("\0").filter((entry) => entry !== "").map((e) => e.split("=")[0]);
     assert.deepEqual(
       environ.filter((name) => name !== "DENO_DIR").sort(),
-      ["NO_COLOR"],
+      ["MALLOC_MMAP_THRESHOLD_", "NO_COLOR"],
     );
     const args = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
     const snapshot = await testSnapshot();

@@ -4,9 +4,10 @@
  * 256 MiB limit:
  * - start: `FunctionIsolate.start` p50/p95 (the isolate's share of a cold
  *   start; process isolation adds the child process);
- * - memory: RSS of this process plus its isolate processes with N idle
- *   isolates (each has processed one record), minus that with none, per
- *   isolate;
+ * - memory: RSS and PSS (shared pages, such as the deno executable's,
+ *   split among the processes sharing them) of this process plus its
+ *   isolate processes with N idle isolates (each has processed one record),
+ *   minus that with none, per isolate;
  * - calls: a batch-1 round trip (p50) and records/s at batch 1000.
  *
  *   deno run -A scripts/bench/isolation_bench.ts [--quick]
@@ -62,13 +63,20 @@ function start(name: string, isolation: IsolateOptions["isolation"]) {
   });
 }
 
-/** RSS of this process and of every isolate process it started. */
-async function totalRss(): Promise<number> {
+/** Proportional set size of a process (shared pages split among sharers). */
+function pssBytes(pid: number | "self"): number {
+  const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+  return Number(rollup.match(/^Pss:\s+(\d+) kB$/m)?.[1] ?? 0) * 1024;
+}
+
+/** RSS and PSS of this process plus every isolate process it started. */
+async function memory(): Promise<{ rss: number; pss: number }> {
   await sleep(1500);
-  let total = rssBytes("self");
+  const total = { rss: rssBytes("self"), pss: pssBytes("self") };
   for (const pid of isolateProcesses()) {
     try {
-      total += rssBytes(pid);
+      total.rss += rssBytes(pid);
+      total.pss += pssBytes(pid);
     } catch {
       // ended meanwhile
     }
@@ -84,14 +92,16 @@ for (const isolation of ["worker", "process"] as const) {
     starts.push(performance.now() - t0);
     await isolate.close();
   }
-  const base = await totalRss();
+  const base = await memory();
   const idle: FunctionIsolate[] = [];
   for (let i = 0; i < IDLE; i++) {
     const isolate = await start(`idle-${i}`, isolation);
     await isolate.process(records(1));
     idle.push(isolate);
   }
-  const perIsolate = (await totalRss() - base) / IDLE;
+  const loaded = await memory();
+  const rss = (loaded.rss - base.rss) / IDLE;
+  const pss = (loaded.pss - base.pss) / IDLE;
   const probe = idle[0];
   const trips: number[] = [];
   for (let i = 0; i < 300; i++) {
@@ -109,8 +119,8 @@ for (const isolation of ["worker", "process"] as const) {
   console.log(
     `${isolation}: start p50 ${s.p50.toFixed(0)} ms, p95 ${
       s.p95.toFixed(0)
-    } ms | RSS per idle isolate ${
-      mib(perIsolate).toFixed(1)
+    } ms | per idle isolate: RSS ${mib(rss).toFixed(1)} MiB, PSS ${
+      mib(pss).toFixed(1)
     } MiB (${IDLE} isolates) | batch-1 round trip p50 ${
       (t.p50 * 1000).toFixed(0)
     } us | batch 1000: ${Math.round(perSecond)} records/s`,
