@@ -4,6 +4,10 @@
  * Part of the snapshot key (it runs while the snapshot is built).
  * @module
  */
+// First: it must see pyodide.mjs being evaluated.
+import { JSV_ERROR_EXPORTS, pyodideMarkerModule } from "./_wasm_watch.ts";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { loadPyodide, type PyodideAPI } from "pyodide";
 import createPyodideModule from "pyodide/pyodide.asm.mjs";
 import type { LoadConfig, SourceFile } from "./protocol.ts";
@@ -64,10 +68,43 @@ export function limitMemory(maxBytes: number): void {
 }
 
 /**
+ * Returns a function that runs a full, memory-reducing garbage collection
+ * of this worker's heap. Loading leaves about 8 MiB of garbage and a young
+ * generation grown to 11 MiB; an idle worker allocates nothing, so V8 would
+ * collect them only when its memory reducer runs, seconds to minutes later.
+ *
+ * V8 offers this only through `gc` (--expose-gc): taken from the worker's
+ * global if the process was started with it (and deleted there, operators
+ * have no use for it), else exposed now (a process-wide flag that reaches
+ * new node:vm contexts only, never a worker's global) and taken from a
+ * fresh context. Call it before the realm is locked.
+ */
+export function takeCollector(): () => void {
+  const own = Reflect.get(globalThis, "gc");
+  Reflect.deleteProperty(globalThis, "gc");
+  return () => {
+    let gc = own;
+    if (typeof gc !== "function") {
+      setFlagsFromString("--expose-gc");
+      gc = runInNewContext("gc");
+    }
+    // "last-resort" repeats full GCs that reduce memory (the young
+    // generation shrinks, freed pages go back to the system).
+    (gc as (options: object) => void)({
+      type: "major",
+      execution: "sync",
+      flavor: "last-resort",
+    });
+  };
+}
+
+/**
  * Makes Pyodide instantiate the module the host compiled instead of
- * compiling pyodide.asm.wasm again. Pyodide has no option for this, so the
- * global is swapped for the duration of loadPyodide only, and only for a
- * buffer of exactly the wasm file's size.
+ * compiling pyodide.asm.wasm again, when the error-marker module was not
+ * seen (see _wasm_watch.ts): Pyodide's own hook then reads the wasm file and
+ * calls WebAssembly.instantiate with its bytes, so the global is swapped for
+ * the duration of loadPyodide only, and only for a buffer of exactly the
+ * wasm file's size.
  */
 function useCompiledWasm(
   module: WebAssembly.Module,
@@ -84,6 +121,45 @@ function useCompiledWasm(
   WebAssembly.instantiate = patched as typeof WebAssembly.instantiate;
   return () => {
     WebAssembly.instantiate = instantiate;
+  };
+}
+
+/** The `env` imports Pyodide's marker module supplies (or its JS fallback). */
+function markerImports(
+  marker: WebAssembly.Module | null,
+): Record<string, unknown> {
+  if (marker) return new WebAssembly.Instance(marker).exports;
+  const error = Symbol("error marker");
+  return {
+    [JSV_ERROR_EXPORTS[0]]: () => error,
+    [JSV_ERROR_EXPORTS[1]]: (value: unknown) => value === error,
+  };
+}
+
+/**
+ * Emscripten's instantiateWasm hook, instantiating the host's compiled
+ * module with the marker module's imports, which is what Pyodide's hook
+ * does after reading pyodide.asm.wasm. It works once: it instantiates
+ * with the native WebAssembly, and is deleted after loading.
+ */
+function instantiateOnce(
+  module: WebAssembly.Module,
+  marker: WebAssembly.Module | null,
+  fail: (error: unknown) => void,
+) {
+  let used = false;
+  return (
+    imports: { env: Record<string, unknown> },
+    done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+  ) => {
+    if (used) throw new Error("Cannot instantiate Pyodide twice in a worker");
+    used = true;
+    Object.assign(imports.env, markerImports(marker));
+    apply(instantiate, WebAssembly, [module, imports]).then(
+      (instance: WebAssembly.Instance) => done(instance, module),
+      fail,
+    );
+    return {};
   };
 }
 
@@ -165,9 +241,19 @@ export async function load(
   snapshot: { make: true } | { bytes: Uint8Array },
   output: Output,
 ): Promise<PyodideAPI> {
+  const wasmModule = config.wasmModule;
+  // Awaited first: pyodide.mjs has then instantiated its marker module.
+  const marker = wasmModule ? await pyodideMarkerModule() : undefined;
+  let failed: (error: unknown) => void = () => {};
+  const instantiationFailed = new Promise<never>((_, reject) => {
+    failed = reject;
+  });
   let module: EmscriptenModule | undefined;
   let restoreSnapshot: EmscriptenModule["API"]["restoreSnapshot"] | undefined;
   const factory = async (settings: Record<string, unknown>) => {
+    if (wasmModule && marker !== undefined) {
+      settings.instantiateWasm = instantiateOnce(wasmModule, marker, failed);
+    }
     module = await (createPyodideModule as (
       settings: unknown,
     ) => Promise<EmscriptenModule>)(settings);
@@ -177,28 +263,37 @@ export async function load(
     }
     return module;
   };
-  const restore = config.wasmModule
-    ? useCompiledWasm(config.wasmModule, config.wasmByteLength)
-    : undefined;
+  const global = globalThis as Record<string, unknown>;
+  let restore: (() => void) | undefined;
+  if (wasmModule && marker !== undefined) {
+    // Pyodide builds no hook of its own (so reads no pyodide.asm.wasm)
+    // when this global exists; nothing else in Pyodide looks at it.
+    global.WasmOffsetConverter = Object.freeze({});
+  } else if (wasmModule) {
+    restore = useCompiledWasm(wasmModule, config.wasmByteLength);
+  }
   try {
-    const py = await loadPyodide({
-      indexURL: config.indexPath,
-      lockFileContents: config.lockFile,
-      stdout: (text: string) => output.stdout(text),
-      stderr: (text: string) => output.stderr(text),
-      createPyodideModule: factory as never,
-      ...("make" in snapshot
-        ? { _makeSnapshot: true }
-        : { _loadSnapshot: snapshot.bytes }),
-    });
+    const py = await Promise.race([
+      loadPyodide({
+        indexURL: config.indexPath,
+        lockFileContents: config.lockFile,
+        stdout: (text: string) => output.stdout(text),
+        stderr: (text: string) => output.stderr(text),
+        createPyodideModule: factory as never,
+        ...("make" in snapshot
+          ? { _makeSnapshot: true }
+          : { _loadSnapshot: snapshot.bytes }),
+      }),
+      instantiationFailed,
+    ]);
     writeSources(py, config.sources);
     return py;
   } finally {
+    delete global.WasmOffsetConverter;
     restore?.();
     if (module) {
       if (restoreSnapshot) module.API.restoreSnapshot = restoreSnapshot;
-      // Pyodide's hook holds the bytes of pyodide.asm.wasm it read (9.6 MB)
-      // for as long as the module lives; it is never called again.
+      // Never called again; Pyodide's own would hold the bytes it read.
       delete module.instantiateWasm;
     }
   }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { restoreSparse } from "./_worker_load.ts";
+import { restoreSparse, takeCollector } from "./_worker_load.ts";
 import { HEAP_PAGE_BYTES, heapRuns } from "./_snapshot_file.ts";
+import { workerPermissions } from "./_worker.ts";
+import { testSnapshot } from "./_test_util.ts";
 
 const PAGE = HEAP_PAGE_BYTES;
 
@@ -58,4 +60,57 @@ Deno.test("restoreSparse() refuses an image larger than the memory or runs past 
   const fits = { API: api, HEAPU8: new Uint8Array(4 * PAGE) };
   const runsPast = Int32Array.from([0, 5 * PAGE]);
   assert.throws(() => restoreSparse(fits, runsPast)(snapshot), RangeError);
+});
+
+Deno.test("load() starts Pyodide from the host's compiled module without reading pyodide.asm.wasm", async () => {
+  const snapshot = await testSnapshot();
+  const indexPath = snapshot.load.indexPath;
+  const worker = new Worker(
+    new URL("./_worker_load_probe.ts", import.meta.url),
+    {
+      type: "module",
+      deno: {
+        permissions: {
+          ...workerPermissions(indexPath),
+          read: [`${indexPath}python_stdlib.zip`],
+        },
+      },
+    } as WorkerOptions,
+  );
+  // Pyodide waits forever when its own hook cannot read the file.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const reply = await new Promise<{ ok?: string; error?: string }>(
+      (resolve) => {
+        worker.onmessage = (event) => resolve(event.data);
+        worker.postMessage({ load: snapshot.load, snapshot: snapshot.bytes });
+        timer = setTimeout(
+          () => resolve({ error: "no answer in 60 s" }),
+          60_000,
+        );
+      },
+    );
+    assert.deepEqual(reply, { ok: "42 JsException" });
+  } finally {
+    clearTimeout(timer);
+    worker.terminate();
+  }
+});
+
+Deno.test("takeCollector() runs a full collection that frees unreachable objects", () => {
+  const collect = takeCollector();
+  let garbage: number[][] | null = Array.from(
+    { length: 200_000 },
+    (_, i) => [i, i + 1, i + 2],
+  );
+  const before = Deno.memoryUsage().heapUsed;
+  assert.equal(garbage.length, 200_000);
+  garbage = null;
+  collect();
+  const after = Deno.memoryUsage().heapUsed;
+  assert.ok(
+    before - after > 10 * 2 ** 20,
+    `heap used went from ${before} to ${after} bytes`,
+  );
+  assert.equal("gc" in globalThis, false);
 });

@@ -44,7 +44,7 @@ export const DEFAULT_PRE_IMPORTS = [
 ];
 
 /** The scripts that run while a snapshot is built. */
-const WORKER_SCRIPTS = ["worker_main.ts", "_worker_load.ts"];
+const WORKER_SCRIPTS = ["worker_main.ts", "_worker_load.ts", "_wasm_watch.ts"];
 
 /** Options for {@link PyodideSnapshot.prepare}. */
 export interface PrepareSnapshotOptions {

@@ -26,6 +26,7 @@ import {
   load,
   refusedGrowths,
   RUNTIME_ROOT,
+  takeCollector,
 } from "./_worker_load.ts";
 import { lockRealm } from "./_lockdown.ts";
 
@@ -45,6 +46,13 @@ const stateWaiters = new Map<number, (reply: StateReply) => void>();
 let queue: Promise<void> = Promise.resolve();
 /** Growths the memory cap had refused when the current message arrived. */
 let refusalsBefore = 0;
+/** How long the worker must be idle before the garbage of loading is collected. */
+const IDLE_COLLECT_MS = 300;
+/** Host messages received and not yet handled. */
+let inFlight = 0;
+/** Whether the garbage of loading is still to be collected. */
+let collectPending = false;
+let collectTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** Whether the memory cap refused a growth since the current message arrived. */
 function memoryExceeded(): boolean {
@@ -55,6 +63,28 @@ function memoryExceeded(): boolean {
 // globals through `import js`, so what the runtime relies on is kept here.
 const postToHost = self.postMessage.bind(self);
 const closeWorker = self.close.bind(self);
+const setTimer = setTimeout;
+const clearTimer = clearTimeout;
+const collect = takeCollector();
+
+/**
+ * Once the function has started and the worker has been idle for
+ * IDLE_COLLECT_MS, collects the garbage of loading (once; a call arriving
+ * meanwhile postpones it), so an idle function holds only what it uses.
+ */
+function collectWhenIdle(): void {
+  if (!collectPending || inFlight > 0) return;
+  clearTimer(collectTimer);
+  collectTimer = setTimer(() => {
+    if (!collectPending || inFlight > 0) return;
+    collectPending = false;
+    try {
+      collect();
+    } catch {
+      // Only memory is at stake: V8's memory reducer gets there later.
+    }
+  }, IDLE_COLLECT_MS);
+}
 
 function post(message: WorkerMessage, transfer: Transferable[] = []): void {
   postToHost(message, transfer);
@@ -257,6 +287,7 @@ async function start(
     setup.className,
   );
   answer(id, reply);
+  collectPending = true;
 }
 
 function call(call: HookCall): Promise<PyProxy> {
@@ -347,5 +378,9 @@ self.addEventListener("message", (event: MessageEvent<HostMessage>) => {
     return;
   }
   // One hook at a time, in arrival order, even if the host sends ahead.
-  queue = queue.then(() => handle(message));
+  inFlight++;
+  queue = queue.then(() => handle(message)).finally(() => {
+    inFlight--;
+    collectWhenIdle();
+  });
 });
