@@ -47,7 +47,13 @@ export const MAX_FRAME_BYTES = 1 << 30;
 const HEADER_BYTES = 8;
 const MAGIC = [0x46, 0x53, 0x46]; // "FSF"
 
-/** Serializes `value` into a frame, as header and payload (written in turn, not copied together). */
+/** Payloads up to this size are copied behind their header (one write, one wake-up). */
+const JOIN_BELOW_BYTES = 64 * 1024;
+
+/**
+ * Serializes `value` into a frame: one buffer, or header and payload for a
+ * large payload (written in turn rather than copied together).
+ */
 export function encodeFrame(tag: FrameTag, value: unknown): Uint8Array[] {
   const payload = serialize(value);
   if (payload.length > MAX_FRAME_BYTES) {
@@ -55,14 +61,19 @@ export function encodeFrame(tag: FrameTag, value: unknown): Uint8Array[] {
       `Cannot send a message of ${payload.length} bytes to an isolate process as it exceeds the frame limit of ${MAX_FRAME_BYTES} bytes`,
     );
   }
-  const header = new Uint8Array(HEADER_BYTES);
+  const join = payload.length < JOIN_BELOW_BYTES;
+  const header = new Uint8Array(HEADER_BYTES + (join ? payload.length : 0));
   header.set(MAGIC, 0);
   header[3] = tag;
   new DataView(header.buffer).setUint32(4, payload.length, true);
-  return [
-    header,
-    new Uint8Array(payload.buffer, payload.byteOffset, payload.length),
-  ];
+  const bytes = new Uint8Array(
+    payload.buffer,
+    payload.byteOffset,
+    payload.length,
+  );
+  if (!join) return [header, bytes];
+  header.set(bytes, HEADER_BYTES);
+  return [header];
 }
 
 /** A decoded frame; `value` is undefined when the payload could not be deserialized. */

@@ -58,6 +58,16 @@ Deno.test("encodeFrame() and FrameReader round-trip typed arrays, bigints and ne
   }
 });
 
+Deno.test("encodeFrame() joins a small payload to its header and leaves a large one apart", () => {
+  assert.equal(encodeFrame(FrameTag.message, { a: 1 }).length, 1);
+  const big = new Uint8Array(1 << 20);
+  const parts = encodeFrame(FrameTag.message, big);
+  assert.equal(parts.length, 2);
+  assert.equal(parts[0].length, 8);
+  const [frame] = new FrameReader().push(join(parts));
+  assert.deepEqual(frame.value, big);
+});
+
 Deno.test("FrameReader refuses bytes that are not a frame, naming them", () => {
   const reader = new FrameReader();
   assert.throws(
@@ -67,21 +77,34 @@ Deno.test("FrameReader refuses bytes that are not a frame, naming them", () => {
   );
 });
 
+/** A frame header ("FSF", tag, length) for a payload of `length` bytes. */
+function header(length: number): Uint8Array {
+  const bytes = new Uint8Array([
+    0x46,
+    0x53,
+    0x46,
+    FrameTag.message,
+    0,
+    0,
+    0,
+    0,
+  ]);
+  new DataView(bytes.buffer).setUint32(4, length, true);
+  return bytes;
+}
+
 Deno.test("FrameReader refuses a frame longer than MAX_FRAME_BYTES before buffering it", () => {
-  const [header] = encodeFrame(FrameTag.message, null);
-  new DataView(header.buffer).setUint32(4, MAX_FRAME_BYTES + 1, true);
+  const bytes = header(MAX_FRAME_BYTES + 1);
   assert.throws(
-    () => new FrameReader().push(header),
+    () => new FrameReader().push(bytes),
     (e) => e instanceof RangeError && /frame limit/.test(e.message),
   );
 });
 
 Deno.test("FrameReader reports a payload it cannot deserialize and reads on", () => {
-  const [header] = encodeFrame(FrameTag.message, null);
-  new DataView(header.buffer).setUint32(4, 3, true);
   const reader = new FrameReader();
   const frames = reader.push(
-    join([header, new Uint8Array([0xff, 0x0f, 0x99]), ...encodeFrame(1, 5)]),
+    join([header(3), new Uint8Array([0xff, 0x0f, 0x99]), ...encodeFrame(1, 5)]),
   );
   assert.equal(frames.length, 2);
   assert.ok(frames[0].error !== undefined);
