@@ -12,9 +12,11 @@ import {
   MEMORY_EXIT_CODE,
   type ProcessHostInit,
 } from "./_frames.ts";
+import { FsError, messageOf } from "../core/mod.ts";
 import type { IsolateOptions } from "./options.ts";
 import type { IsolateWorker } from "./_worker.ts";
-import { PYODIDE_READ_FILES, spawnWorker } from "./_worker.ts";
+import { spawnWorker } from "./_worker.ts";
+import { hostCommand } from "./_process_command.ts";
 
 /**
  * Resident memory a process may use beyond its two capped heaps (Deno,
@@ -33,22 +35,6 @@ const MAX_LINE_CHARS = 2000;
 const OUT_OF_MEMORY =
   /Fatal JavaScript out of memory|Reached heap limit|JavaScript heap out of memory|Fatal process out of memory|memory allocation of \d+ bytes failed|memory limit exceeded/;
 
-const RELAY = new URL("./process_host_main.ts", import.meta.url);
-/**
- * The folder of the worker's own modules: the relay needs read access to
- * load them (its main module graph needs none), and naming the folder
- * keeps that true when the worker imports another file of it.
- */
-const WORKER_MODULES = new URL("./", import.meta.url);
-const CONFIG = new URL("../../deno.json", import.meta.url);
-
-/**
- * The child's whole environment (DENO_DIR aside). A fixed mmap threshold
- * keeps glibc from serving the ~31 MB snapshot read from a heap it never
- * gives back: measured 111 instead of 177 MiB private memory per process.
- */
-const CHILD_ENV = { NO_COLOR: "1", MALLOC_MMAP_THRESHOLD_: "131072" };
-
 /** Options for {@link ProcessWorker.spawn}. */
 export interface ProcessWorkerOptions {
   /** The worker's name (log tags). */
@@ -65,73 +51,6 @@ export interface ProcessWorkerOptions {
   maxMemoryBytes: number;
   /** Receives each line the process writes to stderr. */
   onStderr?: (line: string) => void;
-}
-
-/** How the child is started: the server's own executable either way. */
-export interface HostCommand {
-  /** The executable. */
-  command: string;
-  /** Its arguments. */
-  args: string[];
-  /** Its whole environment. */
-  env: Record<string, string>;
-}
-
-function pathOf(url: URL): string {
-  return decodeURIComponent(url.pathname);
-}
-
-/** Where the server's Deno keeps its caches, for the child to reuse. */
-function denoDir(): string | undefined {
-  try {
-    const explicit = Deno.env.get("DENO_DIR");
-    if (explicit) return explicit;
-    const cache = Deno.env.get("XDG_CACHE_HOME") ??
-      (Deno.env.get("HOME") ? `${Deno.env.get("HOME")}/.cache` : undefined);
-    return cache ? `${cache}/deno` : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The command that starts an isolate process. From source: `deno run` with
- * read access to the Pyodide files, the snapshot and the worker script only
- * and `--max-old-space-size` set to the limit. A compiled binary runs
- * itself with `isolate-host` (it ignores V8 flags given at run time, so
- * only the resident memory watch caps it) and drops its permissions.
- * The environment is empty but for what Deno itself needs.
- */
-export function hostCommand(options: ProcessWorkerOptions): HostCommand {
-  if (Deno.build.standalone) {
-    return {
-      command: Deno.execPath(),
-      args: ["isolate-host", options.name],
-      env: CHILD_ENV,
-    };
-  }
-  const reads = [
-    ...PYODIDE_READ_FILES.map((file) => options.indexPath + file),
-    options.snapshot.path,
-    pathOf(WORKER_MODULES),
-  ];
-  const mib = Math.ceil(options.maxMemoryBytes / 1048576);
-  const dir = denoDir();
-  return {
-    command: Deno.execPath(),
-    args: [
-      "run",
-      "--no-prompt",
-      "--cached-only",
-      `--config=${pathOf(CONFIG)}`,
-      `--allow-read=${reads.join(",")}`,
-      ...(mib > 0 ? [`--v8-flags=--max-old-space-size=${mib}`] : []),
-      pathOf(RELAY),
-      // Unused by the relay: names the function in `ps`.
-      options.name,
-    ],
-    env: { ...CHILD_ENV, ...(dir ? { DENO_DIR: dir } : {}) },
-  };
 }
 
 /**
@@ -165,7 +84,10 @@ export class ProcessWorker implements IsolateWorker {
       this.#readFrames(),
       this.#readStderr(),
       child.status,
-    ]).then(([, , status]) => this.#onExit(status));
+    ]).then(([, , status]) => this.#onExit(status)).catch((error) => {
+      // Never an unhandled rejection in the server.
+      options.onStderr?.(`cannot report the process's end: ${error}`);
+    });
   }
 
   /**
@@ -360,11 +282,22 @@ export function spawnIsolateWorker(options: IsolateOptions): IsolateWorker {
     return spawnWorker(snapshot.load.indexPath, name);
   }
   const tag = `[${options.functionName}] isolate process:`;
-  return ProcessWorker.spawn({
-    name,
-    indexPath: snapshot.load.indexPath,
-    snapshot: { path: snapshot.path, bytes: snapshot.bytes.length },
-    maxMemoryBytes: options.maxMemoryBytes ?? 0,
-    onStderr: (line) => options.onLog?.(`${tag} ${line}`, { stream: "stderr" }),
-  });
+  try {
+    return ProcessWorker.spawn({
+      name,
+      indexPath: snapshot.load.indexPath,
+      snapshot: { path: snapshot.path, bytes: snapshot.bytes.length },
+      maxMemoryBytes: options.maxMemoryBytes ?? 0,
+      onStderr: (line) =>
+        options.onLog?.(`${tag} ${line}`, { stream: "stderr" }),
+    });
+  } catch (error) {
+    throw new FsError(
+      "INTERNAL",
+      `Cannot start the isolate process of function '${options.functionName}': ${
+        messageOf(error)
+      }`,
+      { cause: error },
+    );
+  }
 }
