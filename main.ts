@@ -24,7 +24,7 @@ import {
   resolveServerConfig,
 } from "./runtime/mod.ts";
 import { MetricsRegistry } from "./runtime/metrics/mod.ts";
-import { runIsolateHost } from "./runtime/isolate/process_host_main.ts";
+import { runIsolateHost } from "./runtime/isolate/mod.ts";
 
 const USAGE = `Usage: deno task serve [options]
        deno task cli COMMAND ...   (management client; see "deno task cli help")

@@ -17,3 +17,4 @@ export {
 } from "./snapshot.ts";
 export { WATERMARK_HEADER } from "./_packing.ts";
 export { PYODIDE_READ_FILES, workerPermissions } from "./_worker.ts";
+export { runIsolateHost } from "./process_host_main.ts";
