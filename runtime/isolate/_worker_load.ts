@@ -235,6 +235,45 @@ export function restoreSparse(
   };
 }
 
+/** What zeroFreeMemory needs of Emscripten's exports. */
+interface Allocator {
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+  _sbrk(increment: number): number;
+  HEAPU8: Uint8Array;
+}
+
+/**
+ * Zeroes the free memory of the C heap (freed chunks keep their old bytes)
+ * before a snapshot is taken, so that more of its pages are zero and never
+ * become resident in a worker (about 1.6 of 14.5 MiB). It takes every free
+ * block it can get below the current break, from 1 MiB down to one page,
+ * zeroes and frees them: only the allocator's bookkeeping changes. A block
+ * that must be carved past the break is given back at once, and none is
+ * asked for near the end of the memory: it must not grow (a snapshot larger
+ * than Pyodide's initial memory cannot be restored).
+ *
+ * @returns the number of bytes zeroed.
+ */
+export function zeroFreeMemory(py: PyodideAPI): number {
+  const heap = (py as unknown as { _module: Allocator })._module;
+  const end = heap._sbrk(0);
+  const taken: number[] = [];
+  let zeroed = 0;
+  for (let size = 1 << 20; size >= PAGE; size >>= 1) {
+    while (heap._sbrk(0) + 2 * size < heap.HEAPU8.length) {
+      const block = heap._malloc(size);
+      if (block === 0) break;
+      taken.push(block);
+      if (block + size > end) break;
+      heap.HEAPU8.fill(0, block, block + size);
+      zeroed += size;
+    }
+  }
+  for (const block of taken) heap._free(block);
+  return zeroed;
+}
+
 /** Loads Pyodide, making a snapshot-ready interpreter or restoring one. */
 export async function load(
   config: LoadConfig,

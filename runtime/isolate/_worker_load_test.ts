@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { restoreSparse, takeCollector } from "./_worker_load.ts";
+import {
+  restoreSparse,
+  takeCollector,
+  zeroFreeMemory,
+} from "./_worker_load.ts";
 import { HEAP_PAGE_BYTES, heapRuns } from "./_snapshot_file.ts";
 import { workerPermissions } from "./_worker.ts";
 import { testSnapshot } from "./_test_util.ts";
@@ -113,4 +117,35 @@ Deno.test("takeCollector() runs a full collection that frees unreachable objects
     `heap used went from ${before} to ${after} bytes`,
   );
   assert.equal("gc" in globalThis, false);
+});
+
+Deno.test("zeroFreeMemory() zeroes the free blocks below the break and gives every block back", () => {
+  const MiB = 2 ** 20;
+  const memory = new Uint8Array(8 * MiB).fill(0xdd);
+  let brk = 4 * MiB;
+  // Free blocks the allocator hands out before carving past the break.
+  const free = [[MiB, MiB], [3 * MiB, 64 * 1024], [3 * MiB + 65536, 4096]];
+  const freed: number[] = [];
+  const module = {
+    HEAPU8: memory,
+    _sbrk: (increment: number) => (brk += increment) - increment,
+    _free: (block: number) => freed.push(block),
+    _malloc(size: number) {
+      const fit = free.findIndex(([, length]) => length >= size);
+      if (fit >= 0) return free.splice(fit, 1)[0][0];
+      brk += size;
+      return brk - size;
+    },
+  };
+  const zeroed = zeroFreeMemory(
+    { _module: module } as unknown as Parameters<typeof zeroFreeMemory>[0],
+  );
+  assert.equal(zeroed, MiB + 65536 + 4096);
+  assert.ok(memory.subarray(MiB, 2 * MiB).every((b) => b === 0));
+  assert.ok(memory.subarray(3 * MiB, 3 * MiB + 69632).every((b) => b === 0));
+  assert.equal(memory[2 * MiB], 0xdd, "memory in use is left alone");
+  assert.equal(memory[4 * MiB], 0xdd, "blocks past the break are not written");
+  assert.ok(brk + 2 * 4096 <= memory.length, "the memory never had to grow");
+  assert.equal(freed.length, new Set(freed).size);
+  assert.ok(freed.includes(MiB) && freed.includes(3 * MiB));
 });

@@ -27,6 +27,7 @@ import {
   refusedGrowths,
   RUNTIME_ROOT,
   takeCollector,
+  zeroFreeMemory,
 } from "./_worker_load.ts";
 import { lockRealm } from "./_lockdown.ts";
 
@@ -333,8 +334,11 @@ async function build(
       "import os",
       "os.environ.pop('_', None)",
       ...imports.map((name) => `import ${name}`),
+      "import gc",
+      "gc.collect()",
     ].join("\n"),
   );
+  zeroFreeMemory(pyodide);
   const snapshot = pyodide.makeMemorySnapshot();
   post({ type: "built", id, snapshot }, [snapshot.buffer as ArrayBuffer]);
 }
