@@ -62,13 +62,58 @@ function watchMemory(maxBytes: number): void {
   }, WATCH_INTERVAL_MS);
 }
 
-function startWorker(init: ProcessHostInit, snapshot: Uint8Array): Worker {
+/** The snapshot payload from its cache file (digest checked). */
+async function readSnapshot(init: ProcessHostInit): Promise<Uint8Array> {
+  const snapshot = await readCached(init.snapshotPath);
+  if (snapshot === null || snapshot.length !== init.snapshotBytes) {
+    throw new Error(
+      `Cannot start the isolate as its snapshot file ${init.snapshotPath} is missing or changed: current size is ${
+        snapshot?.length ?? "none"
+      }, expected ${init.snapshotBytes} bytes`,
+    );
+  }
+  return snapshot;
+}
+
+/** pyodide.asm.wasm compiled here (undefined: the worker compiles it). */
+async function compileWasm(
+  indexPath: string,
+): Promise<WebAssembly.Module | undefined> {
+  try {
+    return await WebAssembly.compile(
+      await Deno.readFile(`${indexPath}pyodide.asm.wasm`),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+function fail(error: unknown): never {
+  console.error(
+    `Function Stream isolate host failed: ${
+      error instanceof Error ? error.stack ?? error.message : String(error)
+    }`,
+  );
+  Deno.exit(1);
+}
+
+/**
+ * Spawns the worker and returns what posts it the server's messages, in
+ * order. The snapshot is read and the wasm compiled while the worker loads
+ * its modules; `start` waits for both.
+ */
+function startWorker(init: ProcessHostInit): (message: HostMessage) => void {
+  dropPermissions(["net", "env", "run", "write", "ffi", "sys"]);
+  if (init.maxResidentBytes > 0) watchMemory(init.maxResidentBytes);
   const worker = spawnWorker(init.indexPath, init.name);
+  const assets = Promise.all([readSnapshot(init), compileWasm(init.indexPath)]);
+  // A failed read ends the process (its stderr tells the server why).
+  assets.catch(fail);
   let started = false;
   worker.onmessage = (event) => {
     if (!started && ["done", "failed"].includes(event.data?.type)) {
-      // The worker has loaded its modules and Pyodide (it reads its two
-      // files under its own permissions): this process needs no reads now.
+      // The worker has loaded its modules and Pyodide (it reads its files
+      // under its own permissions): this process needs no reads now.
       started = true;
       dropPermissions(["read"]);
     }
@@ -82,39 +127,26 @@ function startWorker(init: ProcessHostInit, snapshot: Uint8Array): Worker {
   worker.addEventListener("messageerror", () => {
     send(FrameTag.messageError, null);
   });
-  let first = true;
-  const post = (message: HostMessage) => {
-    if (first && message.type === "start") {
-      // The server sends neither the snapshot nor its compiled module
-      // (neither crosses a pipe); the worker compiles the wasm file itself.
-      first = false;
-      const load = { ...message.load };
-      delete load.wasmModule;
-      worker.postMessage({ ...message, load, snapshot }, [
-        snapshot.buffer as ArrayBuffer,
-      ]);
+  let snapshotSent = false;
+  const post = async (message: HostMessage) => {
+    if (message.type !== "start") {
+      worker.postMessage(message);
       return;
     }
-    worker.postMessage(message);
+    if (snapshotSent) throw new Error("Cannot start the worker twice");
+    snapshotSent = true;
+    // The server sends neither the snapshot nor its compiled module
+    // (neither crosses a pipe): both are made here.
+    const [snapshot, wasmModule] = await assets;
+    const load = { ...message.load, wasmModule };
+    worker.postMessage({ ...message, load, snapshot }, [
+      snapshot.buffer as ArrayBuffer,
+    ]);
   };
-  postToWorker = post;
-  return worker;
-}
-
-let postToWorker: ((message: HostMessage) => void) | undefined;
-
-async function onInit(init: ProcessHostInit): Promise<void> {
-  const snapshot = await readCached(init.snapshotPath);
-  if (snapshot === null || snapshot.length !== init.snapshotBytes) {
-    throw new Error(
-      `Cannot start the isolate as its snapshot file ${init.snapshotPath} is missing or changed: current size is ${
-        snapshot?.length ?? "none"
-      }, expected ${init.snapshotBytes} bytes`,
-    );
-  }
-  dropPermissions(["net", "env", "run", "write", "ffi", "sys"]);
-  if (init.maxResidentBytes > 0) watchMemory(init.maxResidentBytes);
-  startWorker(init, snapshot);
+  let queue: Promise<void> = Promise.resolve();
+  return (message) => {
+    queue = queue.then(() => post(message)).catch(fail);
+  };
 }
 
 /**
@@ -124,19 +156,18 @@ async function onInit(init: ProcessHostInit): Promise<void> {
  */
 export async function runIsolateHost(): Promise<void> {
   const reader = new FrameReader();
-  let init: Promise<void> | undefined;
+  let post: ((message: HostMessage) => void) | undefined;
   for await (const chunk of Deno.stdin.readable) {
     for (const frame of reader.push(chunk)) {
       if (frame.error !== undefined) throw frame.error;
-      if (frame.tag === FrameTag.init && init === undefined) {
-        init = onInit(frame.value as ProcessHostInit);
-        await init;
-      } else if (frame.tag === FrameTag.message && postToWorker) {
-        postToWorker(frame.value as HostMessage);
+      if (frame.tag === FrameTag.init && post === undefined) {
+        post = startWorker(frame.value as ProcessHostInit);
+      } else if (frame.tag === FrameTag.message && post !== undefined) {
+        post(frame.value as HostMessage);
       } else {
         throw new Error(
           `Cannot handle a frame with tag ${frame.tag} ${
-            init ? "after" : "before"
+            post ? "after" : "before"
           } the init frame`,
         );
       }
@@ -145,11 +176,4 @@ export async function runIsolateHost(): Promise<void> {
   Deno.exit(0);
 }
 
-if (import.meta.main) {
-  runIsolateHost().catch((error) => {
-    console.error(
-      `Function Stream isolate host failed: ${error?.stack ?? error}`,
-    );
-    Deno.exit(1);
-  });
-}
+if (import.meta.main) runIsolateHost().catch(fail);
