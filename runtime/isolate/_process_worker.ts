@@ -123,7 +123,7 @@ export class ProcessWorker implements IsolateWorker {
     if (this.#terminated || this.#ended) return;
     const value = message as { type?: string; load?: object };
     if (value?.type === "start") {
-      // The process reads the snapshot from its file and compiles the wasm
+      // The relay reads the snapshot from its file and compiles the wasm
       // itself: neither the shared bytes nor a compiled module cross a pipe.
       this.#write(FrameTag.message, {
         ...value,
