@@ -68,10 +68,14 @@ export function limitMemory(maxBytes: number): void {
 }
 
 /**
- * Returns a function that runs a full, memory-reducing garbage collection
- * of this worker's heap. Loading leaves about 8 MiB of garbage and a young
- * generation grown to 11 MiB; an idle worker allocates nothing, so V8 would
- * collect them only when its memory reducer runs, seconds to minutes later.
+ * Returns a function that runs a full garbage collection of this worker's
+ * heap. Loading leaves about 8 MiB of garbage (Pyodide's read of the
+ * stdlib zip among it) and a young generation grown to 11 MiB; an idle
+ * worker allocates nothing, so V8 would collect them only when its
+ * memory reducer runs, seconds to minutes later. Run once the worker has
+ * been idle a little, one regular major GC also shrinks the young
+ * generation (V8 does so when the allocation rate is low): as much as
+ * the "last-resort" flavor, which repeats full GCs, in about half the time.
  *
  * V8 offers this only through `gc` (--expose-gc): taken from the worker's
  * global if the process was started with it (and deleted there, operators
@@ -88,13 +92,7 @@ export function takeCollector(): () => void {
       setFlagsFromString("--expose-gc");
       gc = runInNewContext("gc");
     }
-    // "last-resort" repeats full GCs that reduce memory (the young
-    // generation shrinks, freed pages go back to the system).
-    (gc as (options: object) => void)({
-      type: "major",
-      execution: "sync",
-      flavor: "last-resort",
-    });
+    (gc as (options: object) => void)({ type: "major", execution: "sync" });
   };
 }
 
