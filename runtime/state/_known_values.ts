@@ -118,18 +118,27 @@ export class KnownValues {
   }
 
   /**
-   * Records an applied redo log a slice of ops at a time, yielding to the
-   * event loop between slices, so it fills the time an apply waits for
-   * Deno KV.
+   * Records an applied redo log a slice of ops at a time while `alongside`
+   * (the apply) runs, yielding to the event loop between slices, so it
+   * fills the time the apply waits for Deno KV; once the apply has settled
+   * it finishes without yielding (a timer may wait 4 ms).
    */
-  async appliedInSlices(log: RedoLog): Promise<void> {
+  async appliedInSlices(
+    log: RedoLog,
+    options: { alongside: Promise<unknown> },
+  ): Promise<void> {
+    let running = true;
+    const stop = () => {
+      running = false;
+    };
+    options.alongside.then(stop, stop);
     for (const d of log.prefixDeletes) this.deletePrefix(d.store, d.prefix);
     const { ids, spaces } = logIndex(log);
     let sinceYield = 0;
     for (const s of spaces) {
       const space = this.#space(s.id);
       for (let i = s.start; i < s.end; i++) {
-        if (++sinceYield === SLICE) {
+        if (++sinceYield === SLICE && running) {
           sinceYield = 0;
           await new Promise((wake) => setTimeout(wake, 0));
         }

@@ -208,9 +208,10 @@ export async function completeKv(
     await batcher.flush();
   };
   // The apply mostly waits for Deno KV: the known values are updated meanwhile.
+  const applying = apply();
   const [applied] = await Promise.allSettled([
-    apply(),
-    ctx.known?.appliedInSlices(log),
+    applying,
+    ctx.known?.appliedInSlices(log, { alongside: applying }),
   ]);
   if (applied.status === "rejected") throw applied.reason;
 }
