@@ -181,3 +181,26 @@ Deno.test("DenoKvStateBackend keeps chunk headers and values apart: a stored obj
     assert.equal(isChunkHeader({ not: "bytes" }), false);
   });
 });
+
+Deno.test("DenoKvStateBackend.dropFunction() leaves no checkpoint record, chunk or counter behind", async () => {
+  await withKv(async (temp, s) => {
+    for (let id = 1; id <= 3; id++) {
+      assert.equal(await s.nextCheckpointId("f"), id);
+      await s.prepareCheckpoint("f", {
+        id,
+        createdAtMs: id,
+        token: `t${id}`,
+        mutations: [put(sk(t(`k${id}`)), pattern(CHUNK_BYTES * 2, id))],
+        positions: [{ topic: "t", partition: 0, nextOffset: BigInt(id) }],
+        operatorData: pattern(100_000, id),
+      });
+      if (id < 3) await s.completeCheckpoint("f", id);
+    }
+    for (const space of ["n", "c", "d"]) {
+      assert.ok((await keysOf(temp, "f", space)).length > 0, space);
+    }
+    await s.dropFunction("f");
+    assert.deepEqual(await keysOf(temp, "f"), []);
+    assert.equal(await s.nextCheckpointId("f"), 1);
+  });
+});
