@@ -260,7 +260,10 @@ export class ProcessWorker implements IsolateWorker {
       });
       return;
     }
-    const last = this.#tail.slice(-4).join(" | ");
+    // The relay's own report when it failed, else the last lines.
+    const last =
+      this.#tail.find((line) => line.includes("isolate host failed")) ??
+        this.#tail.slice(-4).join(" | ");
     this.#deliver({
       type: "fatal",
       message: `The isolate process ended unexpectedly (${how})${

@@ -210,3 +210,23 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+Deno.test({
+  name:
+    "process isolation: a snapshot file gone from the cache fails the start as a crash that names it",
+  ...options,
+  async fn() {
+    const snapshot = await testSnapshot();
+    const missing = Object.create(snapshot, {
+      path: { value: `${snapshot.path}.gone` },
+    }) as typeof snapshot;
+    const error = await rejection(startIsolate({
+      modules: [pyModule("m", JS_HOG)],
+      isolation: "process",
+      snapshot: missing,
+    }));
+    assert.equal(error.code, "USER_CODE");
+    assert.match(error.message, /ended unexpectedly \(exit code 1\)/);
+    assert.match(error.message, /snapshot file .*\.gone is missing or changed/);
+  },
+});
