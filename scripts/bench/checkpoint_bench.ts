@@ -55,6 +55,12 @@ const positions = (n: number) => [
   { topic: "in", partition: 0, nextOffset: BigInt(n) },
 ];
 
+/** A pause between cases (and a garbage collection when exposed). */
+async function settle(): Promise<void> {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((wake) => setTimeout(wake, 300));
+}
+
 async function seconds(work: () => Promise<void>): Promise<number> {
   const start = performance.now();
   await work();
@@ -146,11 +152,18 @@ try {
     const baselines: number[] = [];
     const raw: number[] = [];
     for (let round = 1; round <= rounds; round++) {
-      // Interleaved, so a burst of load on the machine hits every case.
-      warm.push(await checkpointOnce(steady, "f", mutationsOf(n, round)));
+      // Interleaved, so a burst of load on the machine hits every case;
+      // each after a pause, so the previous case's writeback is not on it.
+      const next = async () => {
+        const mutations = mutationsOf(n, round);
+        await settle();
+        return mutations;
+      };
+      warm.push(await checkpointOnce(steady, "f", await next()));
       const fresh = new DenoKvStateBackend(coldKv);
-      cold.push(await checkpointOnce(fresh, "f", mutationsOf(n, round)));
-      baselines.push(await commitOnce(plainKv, "f", mutationsOf(n, round)));
+      cold.push(await checkpointOnce(fresh, "f", await next()));
+      baselines.push(await commitOnce(plainKv, "f", await next()));
+      await settle();
       raw.push(await rawOnce(rawKv, n, round));
     }
     const baseline = {
