@@ -48,6 +48,16 @@ async function settledRss(): Promise<number> {
   return rssBytes("self");
 }
 
+/**
+ * Proportional set size of this process in bytes: RSS counts the deno
+ * executable again for every worker that maps it (about 2 MiB each, shared).
+ */
+function pssBytes(): number {
+  const rollup = Deno.readTextFileSync("/proc/self/smaps_rollup");
+  const match = rollup.match(/^Pss:\s+(\d+)\s+kB$/m);
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
 // --- Memory: what an empty Web Worker costs, the floor of a worker per function.
 let bareWorkerMiB = 0;
 {
@@ -74,6 +84,7 @@ let bareWorkerMiB = 0;
 // --- Memory: idle isolates in this process (each has processed one record).
 {
   const base = await settledRss();
+  const basePss = pssBytes();
   const isolates: FunctionIsolate[] = [];
   let previous = { n: 0, rss: base };
   for (const n of MEMORY_STEPS) {
@@ -93,12 +104,17 @@ let bareWorkerMiB = 0;
     }
     const cpu0 = cpuSeconds("self");
     const rss = await settledRss();
+    const pss = pssBytes();
     const idleCpu = (cpuSeconds("self") - cpu0) / 1.5;
     const heap = isolates.reduce((s, i) => s + i.heapBytes, 0) / n;
     report.figure({
       id: `isolate.rss_per_idle.${n}`,
       label: `RSS per idle isolate, ${n} isolate(s)`,
-      note: `Wasm heap ${mib(heap).toFixed(1)} MiB each, ${
+      note: `Wasm memory ${
+        mib(heap).toFixed(1)
+      } MiB each (size, not resident), PSS ${
+        mib((pss - basePss) / n).toFixed(1)
+      } MiB each, ${
         mib((rss - previous.rss) / (n - previous.n)).toFixed(1)
       } MiB each since ${previous.n}, idle CPU ${
         (idleCpu * 100).toFixed(0)
