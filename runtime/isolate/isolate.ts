@@ -94,7 +94,11 @@ export class FunctionIsolate {
    */
   static async start(options: IsolateOptions): Promise<FunctionIsolate> {
     checkIsolateOptions(options);
-    const worker = spawnIsolateWorker(options);
+    // A warm worker (PyodideSnapshot.keepWarm) has already loaded Pyodide.
+    const worker =
+      (options.isolation === "process"
+        ? undefined
+        : options.snapshot.takeWarmWorker()) ?? spawnIsolateWorker(options);
     const isolate = new FunctionIsolate(worker, options);
     const setup: FunctionSetup = {
       functionName: options.functionName,

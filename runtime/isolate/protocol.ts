@@ -126,6 +126,17 @@ export type HostMessage =
     preImports: string[];
   }
   | {
+    /**
+     * Loads Pyodide ahead of the `start` that will follow (a warm worker,
+     * PyodideSnapshot.keepWarm). No answer: the `start` reports.
+     */
+    type: "preload";
+    id: number;
+    load: LoadConfig;
+    /** The memory snapshot (a view on a SharedArrayBuffer). */
+    snapshot: Uint8Array;
+  }
+  | {
     type: "start";
     id: number;
     load: LoadConfig;

@@ -15,6 +15,7 @@ import type {
 } from "./protocol.ts";
 import { SNAPSHOT_FORMAT_VERSION } from "./protocol.ts";
 import { spawnWorker } from "./_worker.ts";
+import { WarmWorkers } from "./_warm_workers.ts";
 import {
   heapRuns,
   hex,
@@ -205,6 +206,7 @@ export class PyodideSnapshot {
   readonly bytes: Uint8Array;
   /** What a worker needs to load Pyodide (assets and runtime sources). */
   readonly load: LoadConfig;
+  readonly #warm: WarmWorkers;
 
   private constructor(
     fields: Pick<
@@ -217,6 +219,33 @@ export class PyodideSnapshot {
     this.fromCache = fields.fromCache;
     this.bytes = fields.bytes;
     this.load = fields.load;
+    this.#warm = new WarmWorkers(this.load, this.bytes);
+  }
+
+  /**
+   * Keeps `count` workers (worker isolation) loading or loaded from this
+   * snapshot ahead of FunctionIsolate.start, which then skips spawning a
+   * worker and loading Pyodide (about 150 of 200 ms here). Each costs the
+   * memory of an idle isolate; a taken one is replaced after
+   * `refillDelayMs` (default 250 ms, so that functions created together do
+   * not compete with the refill). 0 terminates those waiting: call it before
+   * the process should end, a waiting worker keeps it alive.
+   */
+  keepWarm(count: number, options: { refillDelayMs?: number } = {}): void {
+    this.#warm.keep(count, options.refillDelayMs);
+  }
+
+  /** Workers waiting for a function (see {@link keepWarm}). */
+  get warmWorkers(): number {
+    return this.#warm.size;
+  }
+
+  /**
+   * A worker that has loaded (or is loading) Pyodide from this snapshot,
+   * for FunctionIsolate.start; undefined when none waits.
+   */
+  takeWarmWorker(): Worker | undefined {
+    return this.#warm.take();
   }
 
   /**

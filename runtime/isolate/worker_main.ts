@@ -39,6 +39,8 @@ const MAX_LINE_CHARS = 16_384;
 type Method = PyProxy & { callPromising(...args: unknown[]): Promise<PyProxy> };
 
 let pyodide: PyodideAPI | undefined;
+/** Pyodide loaded by a `preload` message, for the `start` that follows. */
+let preloaded: PyodideAPI | undefined;
 let methods: Record<string, Method> | undefined;
 let lines: LogLine[] = [];
 let dropped = 0;
@@ -254,7 +256,8 @@ async function start(
   setup: FunctionSetup,
 ): Promise<void> {
   if (setup.maxMemoryBytes > 0) limitMemory(setup.maxMemoryBytes);
-  pyodide = await load(config, { bytes: snapshot }, output);
+  pyodide = preloaded ?? await load(config, { bytes: snapshot }, output);
+  preloaded = undefined;
   const entry = pyodide.pyimport("fs_runtime._entry");
   const runner = entry.JsRunner(
     requestState,
@@ -317,6 +320,20 @@ function call(call: HookCall): Promise<PyProxy> {
   }
 }
 
+/**
+ * Loads Pyodide before the function is known (a warm worker). A failure is
+ * not reported here: the `start` then loads again and reports its own.
+ */
+async function preload(config: LoadConfig, snapshot: Uint8Array) {
+  try {
+    preloaded = await load(config, { bytes: snapshot }, output);
+  } catch {
+    preloaded = undefined;
+  }
+  // A warm worker waits idle too: it holds no garbage of loading meanwhile.
+  collectPending = true;
+}
+
 async function build(
   id: number,
   config: LoadConfig,
@@ -349,6 +366,8 @@ async function handle(message: HostMessage): Promise<void> {
   try {
     if (message.type === "build") {
       await build(id, message.load, message.preImports);
+    } else if (message.type === "preload") {
+      await preload(message.load, message.snapshot);
     } else if (message.type === "start") {
       await start(id, message.load, message.snapshot, message.setup);
     } else if (message.type === "call") {

@@ -1,7 +1,8 @@
 /**
  * What one function's isolate costs, in this process (no server, no Kafka):
  * - start: `FunctionIsolate.start` p50/p95 (worker spawn, snapshot restore,
- *   import, init), the isolate's share of a cold start;
+ *   import, init), the isolate's share of a cold start; and the same with a
+ *   warm worker (`PyodideSnapshot.keepWarm(1)`: spawned and loaded ahead);
  * - memory: RSS of this process with 1, 10 and 50 idle isolates (each has
  *   processed one record) minus its RSS with none, per isolate, beside an
  *   empty Deno Web Worker (the floor of any worker-per-function design).
@@ -151,6 +152,36 @@ let bareWorkerMiB = 0;
   report.figure({
     id: "isolate.start_p95",
     label: `FunctionIsolate.start p95 over ${STARTS}`,
+    value: s.p95,
+    unit: "ms",
+  });
+}
+
+// --- Start with a warm worker (PyodideSnapshot.keepWarm(1)): Pyodide is
+// already loaded; each start waits until the replacement has loaded.
+{
+  snapshot.keepWarm(1);
+  const times: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    await sleep(1000);
+    const t = performance.now();
+    const isolate = await start(`warm-${i}`);
+    times.push(performance.now() - t);
+    await isolate.close();
+  }
+  snapshot.keepWarm(0);
+  const s = summarize(times);
+  report.figure({
+    id: "isolate.warm_start_p50",
+    label: `FunctionIsolate.start p50 over ${STARTS}, with a warm worker`,
+    value: s.p50,
+    unit: "ms",
+    note:
+      "PyodideSnapshot.keepWarm(1): worker spawned and Pyodide loaded ahead; import, init()",
+  });
+  report.figure({
+    id: "isolate.warm_start_p95",
+    label: `FunctionIsolate.start p95 over ${STARTS}, with a warm worker`,
     value: s.p95,
     unit: "ms",
   });

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import {
+  jsonRecords,
+  pyModule,
+  startIsolate,
+  testSnapshot,
+  texts,
+} from "./_test_util.ts";
+import { MemoryLimitError } from "./_failures.ts";
+
+const PROBE = "from fs_api import FSProcessorDriver\nimport js\n" +
+  "class Op(FSProcessorDriver):\n" +
+  "    def init(self, ctx, config):\n" +
+  "        self.started = config['name']\n" +
+  "    def process(self, ctx, source_id, data):\n" +
+  "        n = int(data)\n" +
+  "        if n:\n" +
+  "            ctx.emit(str(len(b'x' * n)).encode(), 0)\n" +
+  "        else:\n" +
+  "            ctx.emit(f'{self.started} {hasattr(js, \"Deno\")}'.encode(), 0)\n";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("PyodideSnapshot.keepWarm(1) hands FunctionIsolate.start a loaded worker and loads a replacement", async () => {
+  const snapshot = await testSnapshot();
+  snapshot.keepWarm(1, { refillDelayMs: 3000 });
+  try {
+    assert.equal(snapshot.warmWorkers, 1);
+    const first = await startIsolate({
+      modules: [pyModule("probe", PROBE)],
+      initConfig: { name: "first" },
+    });
+    assert.equal(snapshot.warmWorkers, 0, "the start took the warm worker");
+    const out = await first.process(jsonRecords([0]));
+    assert.deepEqual(texts(out.outputs), ["first False"]);
+    await first.close();
+    await sleep(3100);
+    assert.equal(snapshot.warmWorkers, 1, "a replacement is loading");
+    // Two functions never share a worker.
+    const [a, b] = await Promise.all(
+      ["a", "b"].map((name) =>
+        startIsolate({
+          modules: [pyModule("probe", PROBE)],
+          initConfig: { name },
+        })
+      ),
+    );
+    assert.deepEqual(
+      texts((await a.process(jsonRecords([0]))).outputs),
+      ["a False"],
+    );
+    assert.deepEqual(
+      texts((await b.process(jsonRecords([0]))).outputs),
+      ["b False"],
+    );
+    await a.close();
+    await b.close();
+  } finally {
+    snapshot.keepWarm(0);
+  }
+  assert.equal(snapshot.warmWorkers, 0);
+});
+
+Deno.test("A warm worker's function gets its memory cap and the locked realm", async () => {
+  const snapshot = await testSnapshot();
+  snapshot.keepWarm(1);
+  try {
+    // Let the worker finish loading (and its idle collection run) first.
+    await sleep(1500);
+    const isolate = await startIsolate({
+      modules: [pyModule("probe", PROBE)],
+      initConfig: { name: "capped" },
+      maxMemoryBytes: 128 * 1024 * 1024,
+    });
+    assert.equal(snapshot.warmWorkers, 0);
+    assert.deepEqual(
+      texts((await isolate.process(jsonRecords([0]))).outputs),
+      ["capped False"],
+    );
+    await assert.rejects(
+      isolate.process(jsonRecords([200_000_000])),
+      (error) => error instanceof MemoryLimitError,
+    );
+    assert.deepEqual(
+      texts((await isolate.process(jsonRecords([1_000_000]))).outputs),
+      ["1000000"],
+    );
+    await isolate.close();
+  } finally {
+    snapshot.keepWarm(0);
+  }
+});
