@@ -96,6 +96,8 @@ async function main(args: string[]): Promise<void> {
   const kv = await Deno.openKv(config.kvPath);
   const state = new DenoKvStateBackend(kv);
   const snapshot = await PyodideSnapshot.prepare({ cacheDir: config.cacheDir });
+  // One worker restored ahead of time (~45 MiB) saves ~150 ms per create.
+  if (config.isolation !== "process") snapshot.keepWarm(1);
   const metrics = new MetricsRegistry();
   const engine = new Engine({
     kv,
