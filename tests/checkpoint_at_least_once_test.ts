@@ -24,6 +24,7 @@ import {
   COUNTER_SOURCE,
   counterTaskYaml,
   DUMP_RECORD,
+  inputSlice,
   keyedInput,
   produceKeyed,
   produceOne,
@@ -60,7 +61,14 @@ Deno.test({
       partitions: PARTITIONS,
       seed: 2,
     });
-    await produceKeyed(input, keyed);
+    // One part now and one after each crash (see inputSlice).
+    let produced = 0;
+    const produceNext = () =>
+      produceKeyed(
+        input,
+        inputSlice(keyed, { index: produced++, count: KILLS + 1 }),
+      );
+    await produceNext();
 
     const dataDir = await Deno.makeTempDir({ prefix: "fs-ck-alo-" });
     const server = await RestartableServer.start(dataDir);
@@ -88,6 +96,7 @@ Deno.test({
         explain,
         crash: async () => {
           await server.kill();
+          await produceNext();
           await server.restart();
         },
       });

@@ -23,6 +23,7 @@ import {
   type CounterDump,
   counterTaskYaml,
   DUMP_RECORD,
+  inputSlice,
   keyedInput,
   produceKeyed,
   produceOne,
@@ -67,8 +68,17 @@ Deno.test({
     await createTopic(input, { partitions: PARTITIONS });
     await createTopic(output);
     const keyed = keyedInput(RECORDS, { keys: KEYS, partitions: PARTITIONS });
-    await produceKeyed(input, keyed);
-    console.log(`${RECORDS} records produced after ${elapsed()} s`);
+    // One part now and one after each crash (see inputSlice).
+    let produced = 0;
+    const produceNext = () =>
+      produceKeyed(
+        input,
+        inputSlice(keyed, { index: produced++, count: KILLS + 1 }),
+      );
+    await produceNext();
+    console.log(
+      `first part of ${RECORDS} records produced after ${elapsed()} s`,
+    );
 
     const dataDir = await Deno.makeTempDir({ prefix: "fs-ck-kill-" });
     const server = await RestartableServer.start(dataDir);
@@ -95,6 +105,7 @@ Deno.test({
         explain,
         crash: async () => {
           await server.kill();
+          await produceNext();
           await server.restart();
         },
       });

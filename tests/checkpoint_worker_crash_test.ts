@@ -20,6 +20,7 @@ import {
   COUNTER_SOURCE,
   counterTaskYaml,
   DUMP_RECORD,
+  inputSlice,
   keyedInput,
   produceKeyed,
   produceOne,
@@ -52,7 +53,14 @@ Deno.test({
     await createTopic(input, { partitions: PARTITIONS });
     await createTopic(output);
     const keyed = keyedInput(RECORDS, { keys: KEYS, partitions: PARTITIONS });
-    await produceKeyed(input, keyed);
+    // One part now and one after each crash (see inputSlice).
+    let produced = 0;
+    const produceNext = () =>
+      produceKeyed(
+        input,
+        inputSlice(keyed, { index: produced++, count: CRASHES + 1 }),
+      );
+    await produceNext();
 
     const dataDir = await Deno.makeTempDir({ prefix: "fs-ck-worker-" });
     const host = await startEngine(dataDir);
@@ -82,6 +90,7 @@ Deno.test({
         random,
         explain,
         crash: async () => {
+          await produceNext();
           const starts = host.events("function started", NAME);
           host.engine.crashWorker(NAME);
           await waitFor(

@@ -118,6 +118,23 @@ export function keyedInput(
 }
 
 /**
+ * Part `index` of the input cut in `count` equal parts, in order. Crash
+ * tests produce one part per crash, so processing can never finish the
+ * stream before the last crash however fast it gets.
+ */
+export function inputSlice(
+  input: Pick<KeyedInput, "keys" | "partitions">,
+  part: { index: number; count: number },
+): Pick<KeyedInput, "keys" | "partitions"> {
+  const size = Math.ceil(input.keys.length / part.count);
+  const from = part.index * size;
+  return {
+    keys: input.keys.slice(from, from + size),
+    partitions: input.partitions.slice(from, from + size),
+  };
+}
+
+/**
  * Writes the input (key and value are the key name) with one idempotent
  * producer, in batches, waiting for every ack.
  */
