@@ -114,6 +114,12 @@ function stoppedError(name: string): FsError {
   );
 }
 
+/** What a runner with checkpoints on uses to take them. */
+interface Checkpointing {
+  committer: CheckpointCommitter;
+  schedule: CheckpointSchedule;
+}
+
 /** A running function. Create with {@link FunctionRunner.start}. */
 export class FunctionRunner {
   readonly #options: RunnerOptions;
@@ -121,7 +127,8 @@ export class FunctionRunner {
   readonly #inputs: RunnerInput[];
   readonly #sinks: SinkWriter[];
   readonly #committer: ResultCommitter;
-  readonly #checkpoints: CheckpointSchedule | null;
+  /** With checkpoints on: the committer that takes them and their schedule. */
+  readonly #checkpoints: Checkpointing | null;
   readonly #positions: Map<string, SourcePosition>;
   readonly #tracker: WatermarkTracker;
   readonly #planner: BatchPlanner;
@@ -144,10 +151,13 @@ export class FunctionRunner {
     this.#sinks = parts.sinks;
     this.#committer = parts.committer;
     this.#checkpoints = parts.committer instanceof CheckpointCommitter
-      ? new CheckpointSchedule(
-        options.config.checkpointIntervalSeconds * 1000,
-        Date.now(),
-      )
+      ? {
+        committer: parts.committer,
+        schedule: new CheckpointSchedule(
+          options.config.checkpointIntervalSeconds * 1000,
+          Date.now(),
+        ),
+      }
       : null;
     this.#positions = new Map(
       parts.positions.map((p) => [positionKey(p.topic, p.partition), p]),
@@ -249,7 +259,7 @@ export class FunctionRunner {
     if (this.#closed) {
       return Promise.reject(stoppedError(name));
     }
-    return this.#checkpoints.request();
+    return this.#checkpoints.schedule.request();
   }
 
   /**
@@ -270,8 +280,8 @@ export class FunctionRunner {
     this.#abort.abort();
     await this.#loop;
     try {
-      if (this.#committer instanceof CheckpointCommitter) {
-        await this.#checkpoint({ closing: true });
+      if (this.#checkpoints !== null) {
+        await this.#checkpoint(this.#checkpoints, { closing: true });
       } else {
         // What close(ctx) emits or writes is kept like any batch's results.
         await this.#commit(await this.#isolate.close(), []);
@@ -283,7 +293,7 @@ export class FunctionRunner {
         { function: this.#options.config.name },
       );
     }
-    this.#checkpoints?.fail(stoppedError(this.#options.config.name));
+    this.#checkpoints?.schedule.fail(stoppedError(this.#options.config.name));
     this.#isolate.terminate();
     await this.#release();
   }
@@ -294,13 +304,13 @@ export class FunctionRunner {
       while (!signal.aborted) {
         const records = await this.#poll(signal);
         await this.#processBatch(records);
-        if (this.#checkpoints?.due(Date.now())) {
-          await this.#checkpointIfUseful();
+        if (this.#checkpoints?.schedule.due(Date.now())) {
+          await this.#checkpointIfUseful(this.#checkpoints);
         }
         await this.#heartbeatIfDue();
       }
     } catch (error) {
-      this.#checkpoints?.fail(error);
+      this.#checkpoints?.schedule.fail(error);
       if (this.#closed) return;
       this.#closed = true;
       this.#isolate.terminate();
@@ -427,25 +437,27 @@ export class FunctionRunner {
    * Takes a due checkpoint, unless it is only the interval that is due and
    * nothing happened since the last one (idle functions write nothing).
    */
-  async #checkpointIfUseful(): Promise<void> {
-    const schedule = this.#checkpoints!;
+  async #checkpointIfUseful(checkpoints: Checkpointing): Promise<void> {
+    const { schedule } = checkpoints;
     if (!this.#changedSinceCheckpoint && !schedule.requested) {
       schedule.skip(Date.now());
       return;
     }
-    await this.#checkpoint({});
+    await this.#checkpoint(checkpoints, {});
   }
 
   /** Takes a checkpoint (with `closing`, the operator's `close` is part of it). */
-  async #checkpoint(options: { closing?: boolean }): Promise<void> {
-    const committer = this.#committer as CheckpointCommitter;
-    this.#checkpoints?.begin();
+  async #checkpoint(
+    { committer, schedule }: Checkpointing,
+    options: { closing?: boolean },
+  ): Promise<void> {
+    schedule.begin();
     this.#changedSinceCheckpoint = false;
     const info = await committer.checkpoint(this.#isolate, {
       positions: [...this.#positions.values()],
       closing: options.closing ? () => this.#isolate.close() : undefined,
     });
-    this.#checkpoints?.done(info.id, Date.now());
+    schedule.done(info.id, Date.now());
     this.#commitGroupOffsets(info.positions);
   }
 

@@ -85,6 +85,14 @@ export class DirectCommitter implements ResultCommitter {
   }
 }
 
+/** What one checkpoint covers. */
+export interface CheckpointOptions {
+  /** The input position of every partition read so far. */
+  positions: SourcePosition[];
+  /** Calls the operator's `close` as part of the checkpoint (a stop's last one). */
+  closing?: () => Promise<BatchResult>;
+}
+
 /** What a checkpoint needs from the isolate. */
 export interface CheckpointTarget {
   /** Calls `take_checkpoint(ctx, id)`. */
@@ -210,10 +218,7 @@ export class CheckpointCommitter implements ResultCommitter {
    */
   async checkpoint(
     target: CheckpointTarget,
-    options: {
-      positions: SourcePosition[];
-      closing?: () => Promise<BatchResult>;
-    },
+    options: CheckpointOptions,
   ): Promise<CheckpointInfo> {
     // A checkpoint that hangs (a broker that never answers) must fail the
     // function, so the restart policy can recover it from the last one.
@@ -241,10 +246,7 @@ export class CheckpointCommitter implements ResultCommitter {
 
   async #checkpoint(
     target: CheckpointTarget,
-    options: {
-      positions: SourcePosition[];
-      closing?: () => Promise<BatchResult>;
-    },
+    options: CheckpointOptions,
   ): Promise<CheckpointInfo> {
     const { config, store } = this.#options;
     const fn = config.name;
