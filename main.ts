@@ -44,11 +44,13 @@ Options:
   --function-memory-mb <n>
                        memory limit of each function's Python heap in MiB, for
                        tasks without memory_limit_mb (default 256; 64 to 4096)
-  --isolation <mode>   worker: each function's isolate is a Web Worker in this
-                       process (default); process: a Web Worker in a child
-                       process of its own, whose JavaScript heap and resident
-                       memory are capped too, so exhausting them ends only
-                       that function (costs more memory and start time)
+  --isolation <mode>   process: each function's isolate is a Web Worker in a
+                       child process of its own, whose JavaScript heap and
+                       resident memory are capped too, so exhausting them
+                       ends only that function (default); worker: a Web
+                       Worker in this process (less memory and start time,
+                       but an operator that exhausts its JavaScript heap
+                       aborts the server: for trusted operators only)
   -h, --help           show this help`;
 
 async function main(args: string[]): Promise<void> {
@@ -96,8 +98,13 @@ async function main(args: string[]): Promise<void> {
   const kv = await Deno.openKv(config.kvPath);
   const state = new DenoKvStateBackend(kv);
   const snapshot = await PyodideSnapshot.prepare({ cacheDir: config.cacheDir });
-  // One worker restored ahead of time (~45 MiB) saves ~150 ms per create.
-  if (config.isolation !== "process") snapshot.keepWarm(1);
+  // One isolate restored ahead of time saves most of a create's start:
+  // ~150 ms for a worker, ~400 ms for a process (for the server's default
+  // memory limit; a function with its own limit starts a process anew).
+  snapshot.keepWarm(1, {
+    isolation: config.isolation,
+    maxMemoryBytes: config.functionMemoryBytes,
+  });
   const metrics = new MetricsRegistry();
   const engine = new Engine({
     kv,

@@ -13,9 +13,12 @@ export const DEFAULT_FUNCTION_MEMORY_MB = 256;
 export const MIN_FUNCTION_MEMORY_MB = 64;
 
 /**
- * Where each function's isolate runs: a Web Worker in the server process,
- * or a Web Worker in a child process of its own whose JavaScript heap and
- * resident memory are capped as well (`--isolation`).
+ * Where each function's isolate runs (`--isolation`): a Web Worker in a
+ * child process of its own whose JavaScript heap and resident memory are
+ * capped as well ("process", the default), or a Web Worker in the server
+ * process ("worker": denser and faster, but an operator that exhausts the
+ * worker's JavaScript heap through Pyodide's `js` module aborts the whole
+ * server, so only for trusted operators).
  */
 export type IsolationMode = "worker" | "process";
 
@@ -89,7 +92,7 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
       `Cannot use --function-memory-mb as it is not a whole number of MiB from ${MIN_FUNCTION_MEMORY_MB} to ${MAX_MEMORY_LIMIT_MB}: current value is ${input.functionMemoryMb}`,
     );
   }
-  const isolation = input.isolation ?? "worker";
+  const isolation = input.isolation ?? "process";
   if (isolation !== "worker" && isolation !== "process") {
     throw new FsError(
       "BAD_REQUEST",

@@ -45,11 +45,11 @@ Deno.test("resolveServerConfig() resolves --function-memory-mb to bytes, 256 MiB
   }
 });
 
-Deno.test("resolveServerConfig() resolves --isolation to worker by default and refuses other modes", () => {
-  assert.equal(resolveServerConfig({}).isolation, "worker");
+Deno.test("resolveServerConfig() resolves --isolation to process by default and refuses other modes", () => {
+  assert.equal(resolveServerConfig({}).isolation, "process");
   assert.equal(
-    resolveServerConfig({ isolation: "process" }).isolation,
-    "process",
+    resolveServerConfig({ isolation: "worker" }).isolation,
+    "worker",
   );
   for (const bad of ["thread", "", "PROCESS"]) {
     assert.throws(

@@ -17,6 +17,7 @@ import type { IsolateOptions } from "./options.ts";
 import type { IsolateWorker } from "./_worker.ts";
 import { spawnWorker } from "./_worker.ts";
 import { hostCommand } from "./_process_command.ts";
+import type { WarmKind } from "./_warm_workers.ts";
 
 /**
  * Resident memory a process may use beyond its two capped heaps (Deno,
@@ -63,6 +64,11 @@ export interface ProcessWorkerOptions {
 export class ProcessWorker implements IsolateWorker {
   /** Receives the worker's messages. */
   onmessage: ((event: MessageEvent) => void) | null = null;
+  /**
+   * Receives each line the process writes to stderr (a warm process gets
+   * its function's listener when it is taken).
+   */
+  onStderr: ((line: string) => void) | undefined;
   /** The child's process id. */
   readonly pid: number;
   /** Settles once the process has ended and its pipes are drained. */
@@ -70,14 +76,13 @@ export class ProcessWorker implements IsolateWorker {
   readonly #events = new EventTarget();
   readonly #child: Deno.ChildProcess;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #options: ProcessWorkerOptions;
   readonly #tail: string[] = [];
   #terminated = false;
   #ended = false;
 
   private constructor(child: Deno.ChildProcess, options: ProcessWorkerOptions) {
     this.#child = child;
-    this.#options = options;
+    this.onStderr = options.onStderr;
     this.pid = child.pid;
     this.#stdin = child.stdin.getWriter();
     this.exited = Promise.all([
@@ -122,7 +127,7 @@ export class ProcessWorker implements IsolateWorker {
   postMessage(message: unknown, _transfer: Transferable[] = []): void {
     if (this.#terminated || this.#ended) return;
     const value = message as { type?: string; load?: object };
-    if (value?.type === "start") {
+    if (value?.type === "start" || value?.type === "preload") {
       // The relay reads the snapshot from its file and compiles the wasm
       // itself: neither the shared bytes nor a compiled module cross a pipe.
       this.#write(FrameTag.message, {
@@ -141,6 +146,14 @@ export class ProcessWorker implements IsolateWorker {
     listener: ((event: ErrorEvent) => void) | ((event: MessageEvent) => void),
   ): void {
     this.#events.addEventListener(type, listener as EventListener);
+  }
+
+  /** Stops a listener added with addEventListener. */
+  removeEventListener(
+    type: "error" | "messageerror",
+    listener: ((event: ErrorEvent) => void) | ((event: MessageEvent) => void),
+  ): void {
+    this.#events.removeEventListener(type, listener as EventListener);
   }
 
   /** Kills the process (SIGKILL); nothing is reported after this. */
@@ -216,7 +229,7 @@ export class ProcessWorker implements IsolateWorker {
       if (this.#tail.length > TAIL_LINES) this.#tail.shift();
       if (passed < MAX_STDERR_LINES) {
         passed++;
-        this.#options.onStderr?.(text);
+        this.onStderr?.(text);
       } else dropped++;
     };
     try {
@@ -235,7 +248,7 @@ export class ProcessWorker implements IsolateWorker {
     }
     if (rest !== "") onLine(rest);
     if (dropped > 0) {
-      this.#options.onStderr?.(`(${dropped} more stderr lines dropped)`);
+      this.onStderr?.(`(${dropped} more stderr lines dropped)`);
     }
   }
 
@@ -273,26 +286,39 @@ export class ProcessWorker implements IsolateWorker {
   }
 }
 
+/** What a warm worker must be to serve an isolate with these options. */
+export function warmKindOf(options: IsolateOptions): WarmKind {
+  return {
+    isolation: options.isolation ?? "worker",
+    maxMemoryBytes: options.maxMemoryBytes ?? 0,
+  };
+}
+
 /**
- * The worker of an isolate: a Worker in this process (worker isolation) or
- * a {@link ProcessWorker} (process isolation); its stderr lines go to
- * `onLog` tagged with the function.
+ * The worker of an isolate: a warm one of the right kind when the snapshot
+ * keeps one (PyodideSnapshot.keepWarm), else a new Worker in this process
+ * (worker isolation) or {@link ProcessWorker} (process isolation). A
+ * process's stderr lines go to `onLog` tagged with the function.
  */
-export function spawnIsolateWorker(options: IsolateOptions): IsolateWorker {
-  const name = `fs-isolate:${options.functionName}`;
+export function isolateWorkerFor(options: IsolateOptions): IsolateWorker {
   const { snapshot } = options;
+  const tag = `[${options.functionName}] isolate process:`;
+  const onStderr = (line: string) =>
+    options.onLog?.(`${tag} ${line}`, { stream: "stderr" });
+  const warm = snapshot.takeWarmWorker(warmKindOf(options));
+  if (warm instanceof ProcessWorker) warm.onStderr = onStderr;
+  if (warm) return warm;
+  const name = `fs-isolate:${options.functionName}`;
   if (options.isolation !== "process") {
     return spawnWorker(snapshot.load.indexPath, name);
   }
-  const tag = `[${options.functionName}] isolate process:`;
   try {
     return ProcessWorker.spawn({
       name,
       indexPath: snapshot.load.indexPath,
       snapshot: { path: snapshot.path, bytes: snapshot.bytes.length },
       maxMemoryBytes: options.maxMemoryBytes ?? 0,
-      onStderr: (line) =>
-        options.onLog?.(`${tag} ${line}`, { stream: "stderr" }),
+      onStderr,
     });
   } catch (error) {
     throw new FsError(

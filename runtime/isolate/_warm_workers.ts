@@ -1,13 +1,13 @@
 /**
  * Workers that load Pyodide from the snapshot before a function asks for
- * one (worker isolation): FunctionIsolate.start then skips spawning the
- * worker and loading Pyodide, most of a cold start. A warm worker has run
+ * one: FunctionIsolate.start then skips spawning the worker (or its
+ * process) and loading Pyodide, most of a cold start. A warm worker has run
  * no operator code; it gets its function, memory cap and realm lockdown
  * with `start`, exactly as a fresh worker, and serves that one function.
  * @module
  */
 import type { HostMessage, LoadConfig } from "./protocol.ts";
-import { spawnWorker } from "./_worker.ts";
+import type { IsolateWorker } from "./_worker.ts";
 
 /**
  * How long after a worker was taken its replacement is spawned: functions
@@ -15,12 +15,38 @@ import { spawnWorker } from "./_worker.ts";
  */
 export const REFILL_DELAY_MS = 250;
 
+/**
+ * What kind of worker a pool keeps: only a start that asks for the same
+ * kind takes one (a process's heap cap is fixed when it is spawned).
+ */
+export interface WarmKind {
+  /** A Web Worker in this process, or one in a child process. */
+  isolation: "worker" | "process";
+  /** The memory limit the worker was spawned for (process isolation). */
+  maxMemoryBytes: number;
+}
+
+/** How {@link WarmWorkers.keep} spawns a worker of its kind. */
+export interface WarmSpawner {
+  /** The kind this spawner makes. */
+  kind: WarmKind;
+  /** Spawns one (it is then sent `preload`). */
+  spawn(): IsolateWorker;
+}
+
+/** True when `a` and `b` are the same kind of worker. */
+export function sameKind(a: WarmKind, b: WarmKind): boolean {
+  return a.isolation === b.isolation &&
+    (a.isolation === "worker" || a.maxMemoryBytes === b.maxMemoryBytes);
+}
+
 /** A pool of workers that are loading or have loaded Pyodide. */
 export class WarmWorkers {
   readonly #load: LoadConfig;
   readonly #snapshot: Uint8Array;
-  readonly #ready: Worker[] = [];
-  readonly #onError = new Map<Worker, (event: ErrorEvent) => void>();
+  readonly #ready: IsolateWorker[] = [];
+  readonly #onError = new Map<IsolateWorker, (event: ErrorEvent) => void>();
+  #spawner: WarmSpawner | undefined;
   #target = 0;
   #refillDelayMs = REFILL_DELAY_MS;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -31,18 +57,32 @@ export class WarmWorkers {
     this.#snapshot = snapshot;
   }
 
+  /** The kind of worker kept, if any is. */
+  get kind(): WarmKind | undefined {
+    return this.#target > 0 ? this.#spawner?.kind : undefined;
+  }
+
   /** Workers waiting to be taken. */
   get size(): number {
     return this.#ready.length;
   }
 
   /**
-   * Keeps `count` workers loaded ahead; 0 terminates those waiting. A taken
-   * worker is replaced `refillDelayMs` later.
+   * Keeps `count` workers made by `spawner` loaded ahead; 0 terminates
+   * those waiting, as does a change of kind. A taken worker is replaced
+   * `refillDelayMs` later.
    */
-  keep(count: number, refillDelayMs = REFILL_DELAY_MS): void {
+  keep(
+    count: number,
+    options: { spawner: WarmSpawner; refillDelayMs?: number },
+  ): void {
+    if (this.#spawner && !sameKind(this.#spawner.kind, options.spawner.kind)) {
+      this.#target = 0;
+      while (this.#ready.length > 0) this.#discard(this.#ready[0]);
+    }
+    this.#spawner = options.spawner;
     this.#target = Math.max(0, Math.floor(count));
-    this.#refillDelayMs = refillDelayMs;
+    this.#refillDelayMs = options.refillDelayMs ?? REFILL_DELAY_MS;
     while (this.#ready.length > this.#target) {
       this.#discard(this.#ready[this.#ready.length - 1]);
     }
@@ -54,11 +94,12 @@ export class WarmWorkers {
   }
 
   /**
-   * Takes a waiting worker (it may still be loading: its `start` then
-   * waits for that) and schedules its replacement; undefined when none
-   * waits.
+   * Takes a waiting worker of `kind` (it may still be loading: its `start`
+   * then waits for that) and schedules its replacement; undefined when none
+   * of that kind waits.
    */
-  take(): Worker | undefined {
+  take(kind: WarmKind): IsolateWorker | undefined {
+    if (!this.#spawner || !sameKind(this.#spawner.kind, kind)) return undefined;
     const worker = this.#ready.shift();
     if (!worker) return undefined;
     this.#release(worker);
@@ -73,13 +114,14 @@ export class WarmWorkers {
   }
 
   #refill(): void {
-    while (this.#ready.length < this.#target) {
-      this.#ready.push(this.#spawn());
+    const spawner = this.#spawner;
+    while (spawner && this.#ready.length < this.#target) {
+      this.#ready.push(this.#spawn(spawner));
     }
   }
 
-  #spawn(): Worker {
-    const worker = spawnWorker(this.#load.indexPath, "fs-isolate:warm");
+  #spawn(spawner: WarmSpawner): IsolateWorker {
+    const worker = spawner.spawn();
     // A warm worker says nothing until its `start`: anything else (a fatal
     // error) means it cannot serve. It is dropped, not replaced, so that a
     // worker failing on every spawn does not spawn forever.
@@ -96,18 +138,18 @@ export class WarmWorkers {
       load: this.#load,
       snapshot: this.#snapshot,
     };
-    worker.postMessage(message);
+    worker.postMessage(message, []);
     return worker;
   }
 
-  #release(worker: Worker): void {
+  #release(worker: IsolateWorker): void {
     worker.onmessage = null;
     const onError = this.#onError.get(worker);
     if (onError) worker.removeEventListener("error", onError);
     this.#onError.delete(worker);
   }
 
-  #discard(worker: Worker): void {
+  #discard(worker: IsolateWorker): void {
     const index = this.#ready.indexOf(worker);
     if (index >= 0) this.#ready.splice(index, 1);
     this.#release(worker);

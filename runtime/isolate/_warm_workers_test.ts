@@ -90,3 +90,78 @@ Deno.test("A warm worker's function gets its memory cap and the locked realm", a
     snapshot.keepWarm(0);
   }
 });
+
+Deno.test("keepWarm(1, {isolation: 'process'}) hands a loaded process only to a start with the same memory limit", async () => {
+  const snapshot = await testSnapshot();
+  const limit = 192 * 1024 * 1024;
+  snapshot.keepWarm(1, {
+    isolation: "process",
+    maxMemoryBytes: limit,
+    refillDelayMs: 60_000,
+  });
+  try {
+    assert.equal(snapshot.warmWorkers, 1);
+    // A worker start and a process start with another limit spawn anew.
+    const inWorker = await startIsolate({
+      modules: [pyModule("probe", PROBE)],
+      initConfig: { name: "in-worker" },
+    });
+    const otherLimit = await startIsolate({
+      modules: [pyModule("probe", PROBE)],
+      initConfig: { name: "other-limit" },
+      isolation: "process",
+      maxMemoryBytes: 128 * 1024 * 1024,
+    });
+    assert.equal(snapshot.warmWorkers, 1, "neither took the warm process");
+    const warm = await startIsolate({
+      modules: [pyModule("probe", PROBE)],
+      initConfig: { name: "warm" },
+      isolation: "process",
+      maxMemoryBytes: limit,
+    });
+    assert.equal(snapshot.warmWorkers, 0, "the start took the warm process");
+    for (
+      const [isolate, name] of [
+        [inWorker, "in-worker"],
+        [otherLimit, "other-limit"],
+        [warm, "warm"],
+      ] as const
+    ) {
+      assert.deepEqual(
+        texts((await isolate.process(jsonRecords([0]))).outputs),
+        [`${name} False`],
+      );
+    }
+    // The warm process got its function's Python memory cap with `start`.
+    await assert.rejects(
+      warm.process(jsonRecords([300_000_000])),
+      (error) => error instanceof MemoryLimitError,
+    );
+    await Promise.all([inWorker.close(), otherLimit.close(), warm.close()]);
+  } finally {
+    snapshot.keepWarm(0);
+  }
+  assert.equal(snapshot.warmWorkers, 0);
+});
+
+Deno.test("keepWarm with another kind ends the workers kept before", async () => {
+  const snapshot = await testSnapshot();
+  try {
+    snapshot.keepWarm(1);
+    assert.equal(snapshot.warmWorkers, 1);
+    snapshot.keepWarm(1, { isolation: "process", maxMemoryBytes: 0 });
+    assert.equal(snapshot.warmWorkers, 1);
+    assert.equal(
+      snapshot.takeWarmWorker({ isolation: "worker", maxMemoryBytes: 0 }),
+      undefined,
+    );
+    const taken = snapshot.takeWarmWorker({
+      isolation: "process",
+      maxMemoryBytes: 0,
+    });
+    assert.ok(taken, "a process is kept now");
+    taken.terminate();
+  } finally {
+    snapshot.keepWarm(0);
+  }
+});

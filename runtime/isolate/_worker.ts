@@ -21,6 +21,11 @@ export interface IsolateWorker {
     type: "messageerror",
     listener: (event: MessageEvent) => void,
   ): void;
+  /** Stops a listener added with addEventListener. */
+  removeEventListener(
+    type: "error",
+    listener: (event: ErrorEvent) => void,
+  ): void;
   /** Ends the worker at once. */
   terminate(): void;
 }

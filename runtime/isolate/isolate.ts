@@ -24,7 +24,7 @@ import type {
 import { failureError, HOOK_NAMES, MemoryLimitError } from "./_failures.ts";
 import { answerStateRequest } from "./_host_state.ts";
 import type { IsolateWorker } from "./_worker.ts";
-import { spawnIsolateWorker } from "./_process_worker.ts";
+import { isolateWorkerFor } from "./_process_worker.ts";
 import { checkIsolateOptions } from "./_validate.ts";
 import { stateLimitsOf } from "./_state_limits.ts";
 
@@ -94,11 +94,7 @@ export class FunctionIsolate {
    */
   static async start(options: IsolateOptions): Promise<FunctionIsolate> {
     checkIsolateOptions(options);
-    // A warm worker (PyodideSnapshot.keepWarm) has already loaded Pyodide.
-    const worker =
-      (options.isolation === "process"
-        ? undefined
-        : options.snapshot.takeWarmWorker()) ?? spawnIsolateWorker(options);
+    const worker = isolateWorkerFor(options);
     const isolate = new FunctionIsolate(worker, options);
     const setup: FunctionSetup = {
       functionName: options.functionName,

@@ -129,11 +129,12 @@ function startWorker(init: ProcessHostInit): (message: HostMessage) => void {
   });
   let snapshotSent = false;
   const post = async (message: HostMessage) => {
-    if (message.type !== "start") {
+    const loads = message.type === "start" || message.type === "preload";
+    if (!loads || snapshotSent) {
+      // A `start` after a `preload` (a warm process) finds Pyodide loaded.
       worker.postMessage(message);
       return;
     }
-    if (snapshotSent) throw new Error("Cannot start the worker twice");
     snapshotSent = true;
     // The server sends neither the snapshot nor its compiled module
     // (neither crosses a pipe): both are made here.

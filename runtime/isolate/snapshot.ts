@@ -14,8 +14,9 @@ import type {
   WorkerMessage,
 } from "./protocol.ts";
 import { SNAPSHOT_FORMAT_VERSION } from "./protocol.ts";
-import { spawnWorker } from "./_worker.ts";
-import { WarmWorkers } from "./_warm_workers.ts";
+import { type IsolateWorker, spawnWorker } from "./_worker.ts";
+import { type WarmKind, WarmWorkers } from "./_warm_workers.ts";
+import { ProcessWorker } from "./_process_worker.ts";
 import {
   heapRuns,
   hex,
@@ -191,6 +192,16 @@ function pyodideAssets(indexPath: string): Promise<Assets> {
 
 const preparing = new Map<string, Promise<PyodideSnapshot>>();
 
+/** Options for {@link PyodideSnapshot.keepWarm}. */
+export interface KeepWarmOptions {
+  /** Delay before a taken worker is replaced, in ms (default 250). */
+  refillDelayMs?: number;
+  /** Which workers to keep (default "worker"). */
+  isolation?: "worker" | "process";
+  /** The memory limit process workers are spawned for (default 0: none). */
+  maxMemoryBytes?: number;
+}
+
 /**
  * A Pyodide memory snapshot with fs_api and fs_runtime loaded, ready to
  * start isolates from. Create it with {@link PyodideSnapshot.prepare}.
@@ -223,16 +234,35 @@ export class PyodideSnapshot {
   }
 
   /**
-   * Keeps `count` workers (worker isolation) loading or loaded from this
-   * snapshot ahead of FunctionIsolate.start, which then skips spawning a
-   * worker and loading Pyodide (about 150 of 200 ms here). Each costs the
-   * memory of an idle isolate; a taken one is replaced after
-   * `refillDelayMs` (default 250 ms, so that functions created together do
-   * not compete with the refill). 0 terminates those waiting: call it before
-   * the process should end, a waiting worker keeps it alive.
+   * Keeps `count` workers loading or loaded from this snapshot ahead of
+   * FunctionIsolate.start, which then skips spawning a worker and loading
+   * Pyodide (about 150 of 200 ms in a worker, more in a process). They are
+   * Web Workers in this process, or with `isolation: "process"` child
+   * processes spawned for `maxMemoryBytes` (only a start with that limit
+   * takes one). Each costs the memory of an idle isolate; a taken one is
+   * replaced after `refillDelayMs` (default 250 ms, so that functions
+   * created together do not compete with the refill). 0 terminates those
+   * waiting: call it before the process should end, a waiting worker keeps
+   * it alive.
    */
-  keepWarm(count: number, options: { refillDelayMs?: number } = {}): void {
-    this.#warm.keep(count, options.refillDelayMs);
+  keepWarm(count: number, options: KeepWarmOptions = {}): void {
+    const kind: WarmKind = {
+      isolation: options.isolation ?? "worker",
+      maxMemoryBytes: options.maxMemoryBytes ?? 0,
+    };
+    const spawn = kind.isolation === "process"
+      ? () =>
+        ProcessWorker.spawn({
+          name: "fs-isolate:warm",
+          indexPath: this.load.indexPath,
+          snapshot: { path: this.path, bytes: this.bytes.length },
+          maxMemoryBytes: kind.maxMemoryBytes,
+        })
+      : () => spawnWorker(this.load.indexPath, "fs-isolate:warm");
+    this.#warm.keep(count, {
+      spawner: { kind, spawn },
+      refillDelayMs: options.refillDelayMs,
+    });
   }
 
   /** Workers waiting for a function (see {@link keepWarm}). */
@@ -241,11 +271,11 @@ export class PyodideSnapshot {
   }
 
   /**
-   * A worker that has loaded (or is loading) Pyodide from this snapshot,
-   * for FunctionIsolate.start; undefined when none waits.
+   * A worker of `kind` that has loaded (or is loading) Pyodide from this
+   * snapshot, for FunctionIsolate.start; undefined when none waits.
    */
-  takeWarmWorker(): Worker | undefined {
-    return this.#warm.take();
+  takeWarmWorker(kind: WarmKind): IsolateWorker | undefined {
+    return this.#warm.take(kind);
   }
 
   /**
