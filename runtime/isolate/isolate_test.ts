@@ -394,6 +394,36 @@ eachIsolation.test("FunctionIsolate terminates a hook that runs past callTimeout
   assert.equal(isolate.dead, true);
 });
 
+eachIsolation.test("FunctionIsolate: a callback an operator schedules to run between calls is cut by the next call's deadline", async (isolation) => {
+  // asyncio runs `spin` on the worker's event loop after `process` returned,
+  // outside any call: the worker never answers again, so the next call
+  // times out and ends the worker instead of hanging.
+  const isolate = await startIsolate({
+    isolation,
+    modules: [pyModule(
+      "m",
+      "import asyncio\nfrom fs_api import FSProcessorDriver\n" +
+        "def spin():\n    while True:\n        pass\n" +
+        "class Op(FSProcessorDriver):\n" +
+        "    def process(self, ctx, source_id, data):\n" +
+        "        if data == b'1':\n" +
+        "            asyncio.get_event_loop().call_later(0.05, spin)\n" +
+        "        ctx.emit(data, 0)\n",
+    )],
+    callTimeoutMs: 1000,
+  });
+  assert.deepEqual(texts((await isolate.process(jsonRecords([1]))).outputs), [
+    "1",
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await rejects(
+    isolate.process(jsonRecords([2])),
+    "USER_CODE",
+    "within 1000 ms",
+  );
+  assert.equal(isolate.dead, true);
+});
+
 eachIsolation.test("FunctionIsolate caps memory at maxMemoryBytes: the call fails with MemoryLimitError and the isolate stays usable", async (isolation) => {
   const isolate = await startIsolate({
     isolation,
