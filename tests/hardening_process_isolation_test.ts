@@ -1,5 +1,6 @@
 /**
- * `--isolation process` through the real server: an operator that exhausts
+ * Process isolation (the server's default) through the real server, started
+ * without `--isolation`: an operator that exhausts
  * JavaScript memory through `js` (which a Worker in the server process
  * cannot be limited in, and which would abort the whole server) ends FAILED
  * with "memory limit exceeded" and is not restarted; an isolate process
@@ -55,21 +56,31 @@ function serverPid(dataDir: string): number {
   throw new Error(`no server process for ${dataDir}`);
 }
 
-/** The isolate process of `fn` under the server (its name is in the command line). */
-function isolateOf(server: number, fn: string): number | undefined {
-  return isolateProcesses(server).find((pid) => {
-    try {
-      return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0")
-        .includes(`fs-isolate:${fn}`);
-    } catch {
-      return false;
-    }
-  });
+/**
+ * The live isolate process of `fn` under the server: the one the server
+ * logged last for it (a warm process keeps the command line it was spawned
+ * with, so the log is what names the function).
+ */
+function isolateOf(
+  server: number,
+  output: string,
+  fn: string,
+): number | undefined {
+  const logged = [
+    ...output.matchAll(
+      new RegExp(
+        `function started \\(isolate process (\\d+)\\) function="${fn}"`,
+        "g",
+      ),
+    ),
+  ].map((match) => Number(match[1]));
+  const last = logged[logged.length - 1];
+  return isolateProcesses(server).includes(last) ? last : undefined;
 }
 
 Deno.test({
   name:
-    "--isolation process: a function exhausting JS memory ends FAILED with 'memory limit exceeded' unrestarted, a killed isolate process is restarted, the server and a neighbour carry on",
+    "default (process) isolation: a function exhausting JS memory ends FAILED with 'memory limit exceeded' unrestarted, a killed isolate process is restarted, the server and a neighbour carry on",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -88,7 +99,8 @@ Deno.test({
     try {
       server = await spawnServer({
         dataDir,
-        args: ["--isolation", "process", "--function-memory-mb", "96"],
+        // No --isolation: process isolation is the default.
+        args: ["--function-memory-mb", "96"],
       });
       client = new FunctionStreamClient(`127.0.0.1:${server.port}`);
       const create = (name: string, source: string, className: string) =>
@@ -114,7 +126,7 @@ Deno.test({
 
       // JS memory: the hog's process dies, the function FAILS for good.
       const pid = serverPid(dataDir);
-      const hogPid = isolateOf(pid, "js-hog");
+      const hogPid = isolateOf(pid, server.output(), "js-hog");
       assert.ok(hogPid !== undefined, "js-hog has no isolate process");
       await produceTimed(topics["js-hog"].input, [{ value: "go" }]);
       const error = await waitFor("js-hog FAILED", async () => {
@@ -129,14 +141,14 @@ Deno.test({
       assert.equal((await functionRow(client, "js-hog")).status, "FAILED");
       assert.doesNotMatch(server.output(), /function restarting[^\n]*js-hog/);
       assert.match(server.output(), /\[js-hog\] isolate process:.*Fatal/);
-      assert.equal(isolateOf(pid, "js-hog"), undefined);
+      assert.equal(isolateOf(pid, server.output(), "js-hog"), undefined);
 
       // A killed isolate process: a crash, restarted by the policy.
-      const healthyPid = isolateOf(pid, "healthy");
+      const healthyPid = isolateOf(pid, server!.output(), "healthy");
       assert.ok(healthyPid !== undefined, "healthy has no isolate process");
       Deno.kill(healthyPid, "SIGKILL");
       const restarted = await waitFor("a new isolate process", () => {
-        const now = isolateOf(pid, "healthy");
+        const now = isolateOf(pid, server!.output(), "healthy");
         return now !== undefined && now !== healthyPid ? now : undefined;
       }, 60_000);
       assert.notEqual(restarted, healthyPid);

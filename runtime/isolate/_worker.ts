@@ -10,6 +10,8 @@
  * (process isolation, _process_worker.ts).
  */
 export interface IsolateWorker {
+  /** The child's process id (process isolation only). */
+  readonly pid?: number;
   /** Receives the worker's messages. */
   onmessage: ((event: MessageEvent) => void) | null;
   /** Sends a message; `transfer` may be ignored (a process copies anyway). */

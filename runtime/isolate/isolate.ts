@@ -128,6 +128,14 @@ export class FunctionIsolate {
     return this.#heapBytes;
   }
 
+  /**
+   * The id of the isolate's own process (process isolation), for logs and
+   * `ps`; null when the worker runs in this process.
+   */
+  get processId(): number | null {
+    return this.#worker.pid ?? null;
+  }
+
   /** True once the isolate was closed, terminated or crashed. */
   get dead(): boolean {
     return this.#dead !== null;

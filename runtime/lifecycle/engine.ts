@@ -300,7 +300,13 @@ export class Engine implements FunctionControl {
       const metrics = this.#options.metrics ?? noMetrics;
       if (restarting) metrics.functionRestarted(name);
       metrics.functionStarted(name, () => slot.runner?.consumerLag() ?? []);
-      this.#event("function started", name);
+      const pid = slot.runner.isolateProcessId;
+      this.#event(
+        pid === null
+          ? "function started"
+          : `function started (isolate process ${pid})`,
+        name,
+      );
       // After a restart the error that caused it stays readable.
       if (mode === "policy") return;
       slot.lastError = null;

@@ -262,6 +262,11 @@ export class FunctionRunner {
     return this.#checkpoints.schedule.request();
   }
 
+  /** The id of the function's isolate process (process isolation), else null. */
+  get isolateProcessId(): number | null {
+    return this.#isolate.processId;
+  }
+
   /**
    * Kills the function's worker as a crash would: the runner fails and the
    * restart policy takes over (for fault tests).

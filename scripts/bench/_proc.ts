@@ -15,6 +15,22 @@ export function rssBytes(pid: number | "self"): number {
   return Number(match[1]) * 1024;
 }
 
+/**
+ * Proportional set size of process `pid` in bytes: its resident pages with
+ * each shared page split among the processes sharing it, so that a server
+ * and its isolate processes add up without counting the executable twice.
+ */
+export function pssBytes(pid: number | "self"): number {
+  const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+  const match = rollup.match(/^Pss:\s+(\d+) kB$/m);
+  if (!match) {
+    throw new Error(
+      `Cannot read the proportional memory of process ${pid} as /proc/${pid}/smaps_rollup has no Pss line: current length is ${rollup.length}`,
+    );
+  }
+  return Number(match[1]) * 1024;
+}
+
 /** CPU seconds (user + system) process `pid` used so far, from /proc/<pid>/stat. */
 export function cpuSeconds(pid: number | "self"): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);

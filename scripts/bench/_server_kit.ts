@@ -9,7 +9,8 @@ import { PyodideSnapshot } from "../../runtime/isolate/mod.ts";
 import { startServer } from "../../tests/helpers/server.ts";
 import { bootstrap } from "./_kafka_kit.ts";
 import { METRIC_CLASS, metricProcessorSource } from "./_operator.ts";
-import { cpuSeconds, findPid, rssBytes } from "./_proc.ts";
+import { cpuSeconds, findPid, pssBytes, rssBytes } from "./_proc.ts";
+import { isolateProcesses } from "../../runtime/isolate/_test_util.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const encoder = new TextEncoder();
@@ -20,9 +21,14 @@ export interface BenchServer {
   client: FunctionStreamClient;
   /** The server process id. */
   pid: number;
-  /** Its resident memory now, bytes. */
-  rss(): number;
-  /** CPU seconds it used so far. */
+  /** Where its functions' isolates run. */
+  isolation: "worker" | "process";
+  /**
+   * Memory of the server and its isolate processes now, bytes: resident
+   * (shared pages counted in each process) and proportional (split).
+   */
+  memory(): { rss: number; pss: number };
+  /** CPU seconds the server and its live isolate processes used so far. */
   cpu(): number;
   /** Everything it printed. */
   output(): string;
@@ -30,12 +36,29 @@ export interface BenchServer {
   stop(): Promise<number>;
 }
 
+/** Sums `measure` over the server and its isolate processes. */
+function overTree(pid: number, measure: (pid: number) => number): number {
+  let total = measure(pid);
+  for (const child of isolateProcesses(pid)) {
+    try {
+      total += measure(child);
+    } catch {
+      // It ended meanwhile.
+    }
+  }
+  return total;
+}
+
 /**
- * Starts `main.ts` on a fresh data folder. The current snapshot is
+ * Starts `main.ts` on a fresh data folder, with its default isolation
+ * (process) unless `isolation` says otherwise. The current snapshot is
  * prepared in `.cache/isolate` (as the isolate benchmark does) and copied
  * in first, so the server does not spend seconds building it again.
  */
-export async function startBenchServer(): Promise<BenchServer> {
+export async function startBenchServer(
+  options: { isolation?: "worker" | "process" } = {},
+): Promise<BenchServer> {
+  const isolation = options.isolation ?? "process";
   const dataDir = await Deno.makeTempDir({ prefix: "fs-bench-server-" });
   await Deno.mkdir(`${dataDir}/cache`, { recursive: true });
   const cache = `${repo}.cache/isolate`;
@@ -44,7 +67,10 @@ export async function startBenchServer(): Promise<BenchServer> {
   await Deno.copyFile(`${cache}/${file}`, `${dataDir}/cache/${file}`).catch(
     () => {}, // the server then builds it itself
   );
-  const server = await startServer({ dataDir });
+  const server = await startServer({
+    dataDir,
+    args: ["--isolation", isolation],
+  });
   const pid = findPid(["--data-dir", dataDir]);
   if (pid === null) {
     await server.stop();
@@ -58,8 +84,12 @@ export async function startBenchServer(): Promise<BenchServer> {
   return {
     client,
     pid,
-    rss: () => rssBytes(pid),
-    cpu: () => cpuSeconds(pid),
+    isolation,
+    memory: () => ({
+      rss: overTree(pid, rssBytes),
+      pss: overTree(pid, pssBytes),
+    }),
+    cpu: () => overTree(pid, cpuSeconds),
     output: () => server.output(),
     async stop() {
       client.close();

@@ -1,7 +1,9 @@
 /**
  * Many functions in one real server (`main.ts`, real broker):
- * - resident memory per idle function with 1, 10 and 50 functions: server
- *   RSS (VmRSS) minus its RSS with no function, divided by N;
+ * - memory per idle function with 1, 10 and 50 functions: the proportional
+ *   set size (PSS) of the server and its isolate processes minus that with
+ *   no function, divided by N, with the default process isolation and
+ *   again with `--isolation worker`;
  * - how many run at once: at 10, 25, 50 and 100 functions, every function
  *   gets the same burst of records; total throughput, RSS, idle CPU, and
  *   whether every function stayed RUNNING with the right totals.
@@ -42,16 +44,66 @@ const message = encoder.encode('{"value": 1}');
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `scale-${i}`);
 
-/** Idle RSS and CPU share over SETTLE_MS. */
+/** Idle memory (server and isolate processes) and CPU share over SETTLE_MS. */
 async function idle(
   server: BenchServer,
-): Promise<{ rss: number; cpu: number }> {
+): Promise<{ pss: number; rss: number; cpu: number }> {
   const cpu0 = server.cpu();
   await sleep(SETTLE_MS);
   return {
-    rss: server.rss(),
+    ...server.memory(),
     cpu: (server.cpu() - cpu0) / (SETTLE_MS / 1000),
   };
+}
+
+/** Reports the memory per idle function at `n` functions. */
+function memoryFigure(
+  server: BenchServer,
+  n: number,
+  at: { base: number; quiet: { pss: number; cpu: number }; createMs: number },
+): void {
+  report.figure({
+    id: `server.pss_per_idle.${server.isolation}.${n}`,
+    label:
+      `memory (PSS) per idle function, ${server.isolation} isolation, ${n} function(s)`,
+    value: mib((at.quiet.pss - at.base) / n),
+    unit: "MiB",
+    baseline: {
+      label: "server PSS with 0 functions (and its warm isolate)",
+      value: mib(at.base),
+    },
+    note: `server and isolate processes ${
+      fmt(mib(at.quiet.pss))
+    } MiB, idle CPU ${(at.quiet.cpu * 100).toFixed(0)}%, ${
+      at.createMs.toFixed(0)
+    } ms per create`,
+  });
+}
+
+/** Memory steps only, on a server with worker isolation. */
+async function workerMemory(): Promise<void> {
+  const server = await startBenchServer({ isolation: "worker" });
+  const input = benchTopic("scale-worker-in");
+  const output = benchTopic("scale-worker-out");
+  try {
+    const steps = MEMORY_STEPS;
+    await createTopics([
+      { topic: input, partitions: steps[steps.length - 1] },
+      { topic: output, partitions: 1 },
+    ]);
+    const base = (await idle(server)).pss;
+    let running = 0;
+    for (const n of steps) {
+      const t0 = nowMs();
+      await rampTo(server, running, n, { input, output });
+      const createMs = (nowMs() - t0) / (n - running);
+      running = n;
+      memoryFigure(server, n, { base, quiet: await idle(server), createMs });
+    }
+  } finally {
+    await server.stop();
+    await deleteTopics([input, output]);
+  }
 }
 
 async function rampTo(
@@ -78,7 +130,6 @@ async function rampTo(
 interface StepResult {
   n: number;
   msgPerS: number;
-  rss: number;
   healthy: boolean;
 }
 
@@ -95,10 +146,11 @@ try {
   const watcher = await OutputWatcher.open(output);
   const producer = await BenchProducer.open();
   const zero = await idle(server);
-  base = zero.rss;
+  base = zero.pss;
   report.figure({
-    id: "server.rss_0",
-    label: "server RSS with 0 functions",
+    id: "server.pss_0",
+    label:
+      "server PSS with 0 functions (process isolation, with its warm isolate process)",
     value: mib(base),
     unit: "MiB",
     note: `idle CPU ${(zero.cpu * 100).toFixed(0)}%`,
@@ -108,8 +160,8 @@ try {
   for (const n of STEPS) {
     // Leave the machine usable: stop when the next step would not fit.
     const perFunction = running > 0
-      ? (server.rss() - base) / running
-      : 100 * 2 ** 20;
+      ? (server.memory().pss - base) / running
+      : 150 * 2 ** 20;
     const need = (n - running) * perFunction * 1.3;
     if (need > memAvailableBytes()) {
       report.note(
@@ -126,16 +178,7 @@ try {
     running = n;
     const quiet = await idle(server);
     if (MEMORY_STEPS.includes(n)) {
-      report.figure({
-        id: `server.rss_per_idle.${n}`,
-        label: `RSS per idle function, ${n} function(s)`,
-        value: mib((quiet.rss - base) / n),
-        unit: "MiB",
-        baseline: { label: "server RSS with 0 functions", value: mib(base) },
-        note: `server RSS ${fmt(mib(quiet.rss))} MiB, idle CPU ${
-          (quiet.cpu * 100).toFixed(0)
-        }%, ${createMs.toFixed(0)} ms per create`,
-      });
+      memoryFigure(server, n, { base, quiet, createMs });
     }
     if (!SCALE_STEPS.includes(n)) continue;
     // The same burst into every function's partition.
@@ -167,16 +210,16 @@ try {
     );
     const healthy = finished && failed.length === 0 && wrong.length === 0;
     const msgPerS = outputs / wall;
-    const rss = server.rss();
-    steps.push({ n, msgPerS, rss, healthy });
+    const pss = server.memory().pss;
+    steps.push({ n, msgPerS, healthy });
     report.figure({
       id: `scale.${n}.msg_per_s`,
       label:
         `${n} functions at once: total throughput (${PER_FUNCTION} records each)`,
       value: msgPerS,
       unit: "msg/s",
-      note: `${fmt(msgPerS / n)} msg/s per function; RSS ${
-        fmt(mib(rss))
+      note: `${fmt(msgPerS / n)} msg/s per function; PSS ${
+        fmt(mib(pss))
       } MiB; idle CPU before ${(quiet.cpu * 100).toFixed(0)}%; ${
         healthy
           ? "all RUNNING, totals right"
@@ -237,17 +280,24 @@ if (scaleCheck.value === null) {
   scaleCheck.gap = `not tried: this run stopped at ${tried} functions`;
 }
 report.target(scaleCheck);
+await workerMemory();
 const perIdle = report.result.figures.filter((f) =>
-  f.id.startsWith("server.rss_per_idle.")
+  f.id.startsWith("server.pss_per_idle.process.")
+);
+const perIdleWorker = report.result.figures.filter((f) =>
+  f.id.startsWith("server.pss_per_idle.worker.")
 );
 const largest = perIdle[perIdle.length - 1];
 report.target(
   atMost(
     "memory.per_idle",
-    `<= 64 MiB resident per idle function (at ${
+    `<= 64 MiB per idle function, default process isolation (at ${
       largest?.id.split(".").pop() ?? "-"
     } functions; ${
       perIdle.map((f) => `${f.id.split(".").pop()}: ${fmt(f.value)}`).join(", ")
+    } MiB; worker isolation: ${
+      perIdleWorker.map((f) => `${f.id.split(".").pop()}: ${fmt(f.value)}`)
+        .join(", ")
     } MiB)`,
     { value: largest?.value ?? null, limit: 64, unit: "MiB" },
   ),
@@ -257,7 +307,7 @@ report.note(
     "partition 0 of one output topic; throughput is records out / time from the first produce to the last output here.",
 );
 report.note(
-  "Functions are created 4 at a time over gRPC (enable_checkpoint: true, interval 1 s; checkpoints not implemented yet). " +
+  "Functions are created 4 at a time over gRPC (enable_checkpoint: true, interval 1 s). " +
     "Memory at a step is measured after a 3 s settle, before that step's burst; earlier functions have processed earlier bursts.",
 );
 await report.finish();

@@ -22,6 +22,8 @@ export interface StartServerOptions {
    * @default 120000
    */
   timeoutMs?: number;
+  /** More server flags, e.g. `["--isolation", "worker"]`. */
+  args?: string[];
 }
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -39,6 +41,7 @@ export async function startServer(
       "0",
       "--data-dir",
       options.dataDir,
+      ...(options.args ?? []),
     ],
     stdout: "piped",
     stderr: "piped",
