@@ -219,6 +219,8 @@ Deno.test({
     const snapshot = await testSnapshot();
     const missing = Object.create(snapshot, {
       path: { value: `${snapshot.path}.gone` },
+      // No warm process (the pool's field is private to the original).
+      takeWarmWorker: { value: () => undefined },
     }) as typeof snapshot;
     const error = await rejection(startIsolate({
       modules: [pyModule("m", JS_HOG)],

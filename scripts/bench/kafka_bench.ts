@@ -66,6 +66,10 @@ async function topic(prefix: string, partitions: number): Promise<string> {
 
 /** Cold start: create to first output, one function at a time. */
 async function coldStart(server: BenchServer): Promise<void> {
+  // The server's default isolation carries the target; worker isolation
+  // is reported beside it under its own ids.
+  const mode = server.isolation === "process" ? "" : `${server.isolation}.`;
+  const isolation = `${server.isolation} isolation`;
   const input = await topic("cold-in", COLD_STARTS);
   const output = await topic("cold-out", 1);
   const watcher = await OutputWatcher.open(output);
@@ -76,7 +80,7 @@ async function coldStart(server: BenchServer): Promise<void> {
     await producer.send(input, [encoder.encode('{"value": 1}')], {
       partition: i,
     });
-    const name = `cold-${i}`;
+    const name = `cold-${mode}${i}`;
     const t0 = nowMs();
     // Without checkpoints: with exactly-once ones the first output only
     // becomes visible at the first checkpoint, one interval later.
@@ -100,20 +104,21 @@ async function coldStart(server: BenchServer): Promise<void> {
   const first = summarize(toFirst);
   const running = summarize(toRunning);
   report.figure({
-    id: "coldstart.first_output_p50",
+    id: `coldstart.${mode}first_output_p50`,
     label:
-      `cold start p50, create to first output (${COLD_STARTS} functions, enable_checkpoint: false)`,
+      `cold start p50, create to first output (${COLD_STARTS} functions, enable_checkpoint: false, ${isolation})`,
     value: first.p50,
     unit: "ms",
     note: `create RPC returned (RUNNING) at p50 ${running.p50.toFixed(0)} ms`,
   });
   report.figure({
-    id: "coldstart.first_output_p95",
-    label: "cold start p95, create to first output",
+    id: `coldstart.${mode}first_output_p95`,
+    label: `cold start p95, create to first output (${isolation})`,
     value: first.p95,
     unit: "ms",
     note: `create RPC p95 ${running.p95.toFixed(0)} ms`,
   });
+  if (mode !== "") return;
   report.target(
     atMost(
       "coldstart.p50",
@@ -243,10 +248,17 @@ function throughputNote(run: ThroughputRun & { rates: number[] }): string {
   } msg/s; about ${run.perSend.toFixed(0)} records per server send; ${cpu}`;
 }
 
-/** Both throughput variants, then the CPython baseline on the same messages. */
-async function throughputs(server: BenchServer): Promise<void> {
+/**
+ * Both throughput variants, the default one again with worker isolation
+ * (on `workerServer`), then the CPython baseline on the same messages.
+ */
+async function throughputs(
+  server: BenchServer,
+  workerServer: BenchServer,
+): Promise<void> {
   const plain = await medianThroughput(server, {});
   const tuned = await medianThroughput(server, { "fetch.max.wait.ms": "10" });
+  const inWorker = await medianThroughput(workerServer, {});
   const cpython = await runCpythonBaseline(
     await metricProcessorSource(),
     messages.values,
@@ -258,7 +270,8 @@ async function throughputs(server: BenchServer): Promise<void> {
   };
   report.figure({
     id: "kafka.msg_per_s",
-    label: `MetricProcessor Kafka to Kafka through the server, ${N} records`,
+    label:
+      `MetricProcessor Kafka to Kafka through the server, ${N} records (process isolation, the default)`,
     value: plain.rate,
     unit: "msg/s",
     baseline,
@@ -271,6 +284,14 @@ async function throughputs(server: BenchServer): Promise<void> {
     unit: "msg/s",
     baseline,
     note: throughputNote(tuned),
+  });
+  report.figure({
+    id: "kafka.msg_per_s_worker_isolation",
+    label: "same as the first, server with --isolation worker",
+    value: inWorker.rate,
+    unit: "msg/s",
+    baseline,
+    note: throughputNote(inWorker),
   });
   report.target(
     atLeast(
@@ -372,9 +393,13 @@ async function latencyAt(
 }
 
 const server = await startBenchServer();
+const workerServer = await startBenchServer({ isolation: "worker" });
 try {
-  if (runs("coldstart")) await coldStart(server);
-  if (runs("throughput")) await throughputs(server);
+  if (runs("coldstart")) {
+    await coldStart(server);
+    await coldStart(workerServer);
+  }
+  if (runs("throughput")) await throughputs(server, workerServer);
   if (runs("latency")) {
     const input = await topic("lat-in", RATES.length);
     const output = await topic("lat-out", 1);
@@ -396,9 +421,11 @@ try {
       "the server produce time is the output record's Kafka timestamp (same clock, ms resolution).",
   );
 } finally {
-  const code = await server.stop();
-  if (code !== 0) {
-    console.error(`server exited with ${code}:\n${server.output()}`);
+  for (const running of [server, workerServer]) {
+    const code = await running.stop();
+    if (code !== 0) {
+      console.error(`server exited with ${code}:\n${running.output()}`);
+    }
   }
   await deleteTopics(topics);
 }
