@@ -59,6 +59,42 @@ export async function writeCached(
   }
 }
 
+/**
+ * Snapshot files of other keys older than this are removed after a build:
+ * younger ones may belong to a server of another version starting now.
+ */
+export const STALE_SNAPSHOT_MS = 60 * 60 * 1000;
+
+/**
+ * Removes the snapshot files in `cacheDir` (`pyodide-<key>.snapshot`) other
+ * than `keep` whose last change is older than `olderThanMs`: each upgrade
+ * of Pyodide or of the runtime's sources builds a new ~30 MiB file. Returns
+ * the names removed; a file that cannot be removed is left alone.
+ */
+export async function pruneStaleSnapshots(
+  cacheDir: string,
+  options: { keep: string; olderThanMs?: number; now?: number },
+): Promise<string[]> {
+  const olderThanMs = options.olderThanMs ?? STALE_SNAPSHOT_MS;
+  const now = options.now ?? Date.now();
+  const removed: string[] = [];
+  for await (const entry of Deno.readDir(cacheDir)) {
+    const name = entry.name;
+    if (!entry.isFile || name === options.keep) continue;
+    if (!/^pyodide-[0-9a-f]+\.snapshot$/.test(name)) continue;
+    const path = `${cacheDir.replace(/\/?$/, "/")}${name}`;
+    try {
+      const changed = (await Deno.stat(path)).mtime?.getTime() ?? now;
+      if (now - changed < olderThanMs) continue;
+      await Deno.remove(path);
+      removed.push(name);
+    } catch {
+      // Gone meanwhile, or not ours to remove.
+    }
+  }
+  return removed;
+}
+
 /** Granularity of {@link heapRuns}: the kernel's page size. */
 export const HEAP_PAGE_BYTES = 4096;
 

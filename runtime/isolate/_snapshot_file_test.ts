@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   HEAP_PAGE_BYTES,
   heapRuns,
+  pruneStaleSnapshots,
   readCached,
   writeCached,
 } from "./_snapshot_file.ts";
@@ -53,6 +54,34 @@ Deno.test("readCached() returns what writeCached() wrote and null for a damaged 
     file[file.length - 1] ^= 1;
     await Deno.writeFile(path, file);
     assert.equal(await readCached(path), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("pruneStaleSnapshots() removes old snapshot files of other keys only", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fs-snapshot-prune-" });
+  try {
+    const names = [
+      "pyodide-aa11.snapshot", // the current one: kept
+      "pyodide-bb22.snapshot", // another key, old: removed
+      "pyodide-cc33.snapshot", // another key, young: kept
+      "pyodide-dd44.snapshot.123.tmp", // a write in progress: kept
+      "notes.txt", // not a snapshot: kept
+    ];
+    for (const name of names) await Deno.writeTextFile(`${dir}/${name}`, "x");
+    const now = Date.now();
+    const old = new Date(now - 2 * 60 * 60 * 1000);
+    for (const name of ["pyodide-aa11.snapshot", "pyodide-bb22.snapshot"]) {
+      await Deno.utime(`${dir}/${name}`, old, old);
+    }
+    const removed = await pruneStaleSnapshots(dir, {
+      keep: "pyodide-aa11.snapshot",
+      now,
+    });
+    assert.deepEqual(removed, ["pyodide-bb22.snapshot"]);
+    const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(left, names.filter((n) => n !== removed[0]).sort());
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

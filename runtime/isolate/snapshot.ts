@@ -20,6 +20,7 @@ import { ProcessWorker } from "./_process_worker.ts";
 import {
   heapRuns,
   hex,
+  pruneStaleSnapshots,
   readCached,
   sha256,
   writeCached,
@@ -346,6 +347,9 @@ export class PyodideSnapshot {
       payload = await buildInWorker(load, args.preImports);
       await Deno.mkdir(args.cacheDir, { recursive: true });
       await writeCached(args.path, payload);
+      await pruneStaleSnapshots(args.cacheDir, {
+        keep: args.path.slice(args.path.lastIndexOf("/") + 1),
+      }).catch(() => []);
     }
     const bytes = new Uint8Array(new SharedArrayBuffer(payload.length));
     bytes.set(payload);
