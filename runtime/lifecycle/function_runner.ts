@@ -9,63 +9,30 @@
 import {
   FsError,
   type InputRecord,
-  type IsolationMode,
-  type Logger,
   messageOf,
-  type PythonModule,
   type SourcePosition,
   type StateMutation,
-  type TaskConfig,
 } from "../core/mod.ts";
 import type { SinkWriter } from "../connectors/mod.ts";
-import {
-  type BatchResult,
-  FunctionIsolate,
-  type PyodideSnapshot,
-} from "../isolate/mod.ts";
-import {
-  type FunctionMetrics,
-  type LagSample,
-  noMetrics,
-} from "../metrics/mod.ts";
+import type { BatchResult, FunctionIsolate } from "../isolate/mod.ts";
+import { type LagSample, noMetrics } from "../metrics/mod.ts";
 import { BatchPlanner, type BatchStep } from "./batch_steps.ts";
 import { CheckpointSchedule } from "./checkpoint_schedule.ts";
 import { checkHeartbeat, HeartbeatSchedule } from "./heartbeat.ts";
-import { operatorLog } from "./operator_log.ts";
 import {
   CheckpointCommitter,
-  type CheckpointedState,
-  openResultCommitter,
   type ResultCommitter,
-  writesThroughSinks,
 } from "./result_committer.ts";
+import { closeAll, type RunnerInput } from "./runner_io.ts";
 import {
-  closeAll,
-  openInputs,
-  openSinks,
-  type RunnerInput,
-} from "./runner_io.ts";
+  openRunnerParts,
+  type RunnerParts,
+  type RunnerPartsOptions,
+} from "./runner_parts.ts";
 import { WatermarkTracker } from "./watermarks.ts";
 
-/** What a runner needs to start. */
-export interface RunnerOptions {
-  /** The function's resolved task config. */
-  config: TaskConfig;
-  /** The operator class to instantiate. */
-  className: string;
-  /** The uploaded modules. */
-  modules: PythonModule[];
-  /** Where state, input positions and checkpoints live. */
-  state: CheckpointedState;
-  /** The Pyodide snapshot workers start from. */
-  snapshot: PyodideSnapshot;
-  /** The server log. */
-  logger: Logger;
-  /**
-   * Receives per-batch counts and latency.
-   * @default noMetrics
-   */
-  metrics?: FunctionMetrics;
+/** What a runner needs to start: what its parts need, and how it runs. */
+export interface RunnerOptions extends RunnerPartsOptions {
   /** Called once when the running function fails; the runner has stopped itself by then. */
   onFailure: (error: unknown) => void;
   /**
@@ -78,17 +45,6 @@ export interface RunnerOptions {
    * @default 50
    */
   pollWaitMs?: number;
-  /**
-   * Largest WebAssembly memory of the function's isolate, in bytes; the
-   * engine resolves `memory_limit_mb` or the server default into it.
-   * @default 0 (Pyodide's own 4 GiB)
-   */
-  maxMemoryBytes?: number;
-  /**
-   * Where the function's isolate runs (the server's `--isolation`).
-   * @default "worker"
-   */
-  isolation?: IsolationMode;
 }
 
 /** Least time between two commits of group offsets, in milliseconds. */
@@ -96,15 +52,6 @@ const GROUP_COMMIT_INTERVAL_MS = 1000;
 
 function positionKey(topic: string, partition: number): string {
   return `${partition}:${topic}`;
-}
-
-/** The started parts a runner is built from. */
-interface RunnerParts {
-  isolate: FunctionIsolate;
-  inputs: RunnerInput[];
-  sinks: SinkWriter[];
-  committer: ResultCommitter;
-  positions: SourcePosition[];
 }
 
 function stoppedError(name: string): FsError {
@@ -174,70 +121,15 @@ export class FunctionRunner {
   }
 
   /**
-   * Starts the outputs, recovers the last checkpoint (if checkpoints are
-   * on), starts the isolate (import, init, `restore_checkpoint`) and the
-   * inputs at the recovered positions, then the processing loop. Anything
-   * started is released again when a step fails.
+   * Starts the function's parts (see {@link openRunnerParts}: outputs, the
+   * last checkpoint, the isolate, inputs at the recovered positions), then
+   * the processing loop. Anything started is released again when a step
+   * fails.
    */
   static async start(options: RunnerOptions): Promise<FunctionRunner> {
-    const { config } = options;
-    // Client library lines go through the server log (and its format).
-    const kafkaLog = (level: "error" | "warn", message: string) =>
-      options.logger.log(level, message, {
-        function: config.name,
-        component: "kafka",
-      });
-    const opened: { close(): Promise<void> }[] = [];
-    let isolate: FunctionIsolate | null = null;
-    try {
-      const sinks = writesThroughSinks(config)
-        ? await openSinks(config, { logger: kafkaLog })
-        : [];
-      opened.push(...sinks);
-      const { committer, latest } = await openResultCommitter({
-        config,
-        store: options.state,
-        sinks,
-        logger: options.logger,
-        kafkaLog,
-        metrics: options.metrics,
-      });
-      opened.push(committer);
-      const positions = await options.state.positions(config.name);
-      isolate = await FunctionIsolate.start({
-        functionName: config.name,
-        className: options.className,
-        modules: options.modules,
-        initConfig: config.initConfig,
-        outputCount: config.outputs.length,
-        state: committer.state,
-        snapshot: options.snapshot,
-        callTimeoutMs: config.supervision.callTimeoutMs,
-        maxMemoryBytes: options.maxMemoryBytes,
-        isolation: options.isolation,
-        onLog: operatorLog(options.logger, config.name),
-      });
-      if (latest !== null) {
-        await isolate.restoreCheckpoint(
-          latest.info.id,
-          latest.operatorData ?? new Uint8Array(0),
-        );
-      }
-      const inputs = await openInputs(config, { positions, logger: kafkaLog });
-      const runner = new FunctionRunner(options, {
-        isolate,
-        inputs,
-        sinks,
-        committer,
-        positions,
-      });
-      runner.#loop = runner.#run();
-      return runner;
-    } catch (error) {
-      isolate?.terminate();
-      await closeAll(opened);
-      throw error;
-    }
+    const runner = new FunctionRunner(options, await openRunnerParts(options));
+    runner.#loop = runner.#run();
+    return runner;
   }
 
   /**
