@@ -25,14 +25,24 @@ import { runInNewContext } from "node:vm";
 /** How often the resident memory is checked, in milliseconds. */
 const WATCH_INTERVAL_MS = 20;
 
-// Taken when the relay runs, not on import: main.ts imports this module.
-let stdout: WritableStreamDefaultWriter<Uint8Array> | undefined;
+/** Bytes read from stdin at a time. */
+const READ_BYTES = 64 * 1024;
 
+/**
+ * Writes a frame to stdout at once. Synchronous writes skip the stream
+ * machinery (measured: a pipe round trip of 65-90 instead of 135-170 us);
+ * when the pipe is full they wait for the server, which reads all the
+ * time. A failed write means the server went away.
+ */
 function send(tag: FrameTag, value: unknown): void {
-  stdout ??= Deno.stdout.writable.getWriter();
-  // Writes are queued in order; a failed one means the server went away.
-  for (const part of encodeFrame(tag, value)) {
-    stdout.write(part).catch(() => Deno.exit(0));
+  try {
+    for (const part of encodeFrame(tag, value)) {
+      for (let at = 0; at < part.length;) {
+        at += Deno.stdout.writeSync(part.subarray(at));
+      }
+    }
+  } catch {
+    Deno.exit(0);
   }
 }
 
@@ -180,8 +190,12 @@ function startWorker(init: ProcessHostInit): (message: HostMessage) => void {
 export async function runIsolateHost(): Promise<void> {
   const reader = new FrameReader();
   let post: ((message: HostMessage) => void) | undefined;
-  for await (const chunk of Deno.stdin.readable) {
-    for (const frame of reader.push(chunk)) {
+  const buffer = new Uint8Array(READ_BYTES);
+  for (;;) {
+    const n = await Deno.stdin.read(buffer);
+    if (n === null) break;
+    // A copy: the reader keeps the chunks of incomplete frames.
+    for (const frame of reader.push(buffer.slice(0, n))) {
       if (frame.error !== undefined) throw frame.error;
       if (frame.tag === FrameTag.init && post === undefined) {
         post = startWorker(frame.value as ProcessHostInit);
