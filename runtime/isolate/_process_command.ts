@@ -18,8 +18,12 @@ const CONFIG = new URL("../../deno.json", import.meta.url);
  * The child's whole environment (DENO_DIR aside). A fixed mmap threshold
  * keeps glibc from serving the ~31 MB snapshot read from a heap it never
  * gives back: measured 111 instead of 177 MiB private memory per process.
+ * 32 KiB instead of 128 KiB keeps more freed blocks out of the per-thread
+ * arenas: about 5 MiB less PSS per idle process (81 instead of 86-87
+ * MiB), round trips and throughput unchanged within the noise; 16 KiB
+ * saved 2 MiB more but had slower batches in some runs.
  */
-const CHILD_ENV = { NO_COLOR: "1", MALLOC_MMAP_THRESHOLD_: "131072" };
+const CHILD_ENV = { NO_COLOR: "1", MALLOC_MMAP_THRESHOLD_: "32768" };
 
 /**
  * V8 flags of the child besides its heap cap. A worker in the server runs
