@@ -8,7 +8,7 @@ const OPTIONS = {
   maxMemoryBytes: 100 * 1024 * 1024 + 1,
 };
 
-Deno.test("hostCommand() runs the relay with reads of Pyodide's files, the snapshot and the isolate folder only, and the V8 heap capped", () => {
+Deno.test("hostCommand() runs the relay with reads of Pyodide's files, the snapshot and the isolate folder only, the V8 heap capped and wasm tiering up early", () => {
   const command = hostCommand(OPTIONS);
   assert.equal(command.command, Deno.execPath());
   const here = decodeURIComponent(new URL("./", import.meta.url).pathname);
@@ -23,7 +23,12 @@ Deno.test("hostCommand() runs the relay with reads of Pyodide's files, the snaps
     ),
     command.args.join(" "),
   );
-  assert.ok(command.args.includes("--v8-flags=--max-old-space-size=101"));
+  assert.ok(
+    command.args.includes(
+      "--v8-flags=--max-old-space-size=101,--wasm-tiering-budget=1000000",
+    ),
+    command.args.join(" "),
+  );
   assert.equal(command.args.at(-2), `${here}process_host_main.ts`);
   assert.equal(command.args.at(-1), "fs-isolate:f");
   assert.equal(
@@ -38,5 +43,6 @@ Deno.test("hostCommand() runs the relay with reads of Pyodide's files, the snaps
 
 Deno.test("hostCommand() sets no V8 heap cap without a memory limit", () => {
   const command = hostCommand({ ...OPTIONS, maxMemoryBytes: 0 });
-  assert.ok(!command.args.some((arg) => arg.startsWith("--v8-flags")));
+  const flags = command.args.filter((arg) => arg.startsWith("--v8-flags"));
+  assert.deepEqual(flags, ["--v8-flags=--wasm-tiering-budget=1000000"]);
 });

@@ -287,6 +287,10 @@ export async function load(
   });
   let module: EmscriptenModule | undefined;
   let restoreSnapshot: EmscriptenModule["API"]["restoreSnapshot"] | undefined;
+  // The factory stays reachable from Pyodide's config for the worker's
+  // life: it must not capture the snapshot's bytes (a process isolate's
+  // are its own 30 MiB, not the server's shared ones).
+  const sparse = "bytes" in snapshot ? config.heapRuns : undefined;
   const factory = async (settings: Record<string, unknown>) => {
     if (wasmModule && marker !== undefined) {
       settings.instantiateWasm = instantiateOnce(wasmModule, marker, failed);
@@ -294,9 +298,9 @@ export async function load(
     module = await (createPyodideModule as (
       settings: unknown,
     ) => Promise<EmscriptenModule>)(settings);
-    if ("bytes" in snapshot && config.heapRuns) {
+    if (sparse) {
       restoreSnapshot = module.API.restoreSnapshot;
-      module.API.restoreSnapshot = restoreSparse(module, config.heapRuns);
+      module.API.restoreSnapshot = restoreSparse(module, sparse);
     }
     return module;
   };

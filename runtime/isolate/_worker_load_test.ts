@@ -66,9 +66,11 @@ Deno.test("restoreSparse() refuses an image larger than the memory or runs past 
   assert.throws(() => restoreSparse(fits, runsPast)(snapshot), RangeError);
 });
 
-Deno.test("load() starts Pyodide from the host's compiled module without reading pyodide.asm.wasm", async () => {
-  const snapshot = await testSnapshot();
-  const indexPath = snapshot.load.indexPath;
+/** Runs _worker_load_probe.ts with `message` and returns its answer. */
+async function probe(
+  message: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const indexPath = (message.load as { indexPath: string }).indexPath;
   const worker = new Worker(
     new URL("./_worker_load_probe.ts", import.meta.url),
     {
@@ -84,21 +86,33 @@ Deno.test("load() starts Pyodide from the host's compiled module without reading
   // Pyodide waits forever when its own hook cannot read the file.
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const reply = await new Promise<{ ok?: string; error?: string }>(
-      (resolve) => {
-        worker.onmessage = (event) => resolve(event.data);
-        worker.postMessage({ load: snapshot.load, snapshot: snapshot.bytes });
-        timer = setTimeout(
-          () => resolve({ error: "no answer in 60 s" }),
-          60_000,
-        );
-      },
-    );
-    assert.deepEqual(reply, { ok: "42 JsException" });
+    return await new Promise((resolve) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.postMessage(message);
+      timer = setTimeout(() => resolve({ error: "no answer in 60 s" }), 60_000);
+    });
   } finally {
     clearTimeout(timer);
     worker.terminate();
   }
+}
+
+Deno.test("load() starts Pyodide from the host's compiled module without reading pyodide.asm.wasm", async () => {
+  const snapshot = await testSnapshot();
+  const reply = await probe({ load: snapshot.load, snapshot: snapshot.bytes });
+  assert.deepEqual(reply, { ok: "42 JsException" });
+});
+
+Deno.test("load() keeps no reference to the snapshot's bytes once Pyodide has loaded", async () => {
+  const snapshot = await testSnapshot();
+  // A copy of its own, as a process isolate has (not the shared bytes).
+  const bytes = snapshot.bytes.slice();
+  const reply = await probe({
+    load: snapshot.load,
+    snapshot: bytes,
+    release: true,
+  });
+  assert.deepEqual(reply, { released: true });
 });
 
 Deno.test("takeCollector() runs a full collection that frees unreachable objects", () => {
