@@ -21,6 +21,7 @@ interface BenchSpec {
 const BENCHES: BenchSpec[] = [
   { script: "pipeline_bench.ts", kafka: false },
   { script: "footprint_bench.ts", kafka: false },
+  { script: "isolation_bench.ts", kafka: false },
   { script: "kafka_bench.ts", kafka: true },
   { script: "scale_bench.ts", kafka: true },
   { script: "loop_profile_bench.ts", kafka: true },
