@@ -33,6 +33,9 @@ Deno.test("PyodideSnapshot.keepWarm(1) hands FunctionIsolate.start a loaded work
     assert.equal(snapshot.warmWorkers, 0, "the start took the warm worker");
     const out = await first.process(jsonRecords([0]));
     assert.deepEqual(texts(out.outputs), ["first False"]);
+    // The warm-up's made-up records left nothing behind: no outputs or
+    // state writes of its own reach the function's first call.
+    assert.deepEqual(out.mutations, []);
     await first.close();
     await sleep(3100);
     assert.equal(snapshot.warmWorkers, 1, "a replacement is loading");

@@ -17,6 +17,7 @@ import type {
   LoadConfig,
   LogLine,
   PackedResult,
+  StateLimits,
   StateReply,
   StateRequest,
   WorkerMessage,
@@ -321,47 +322,72 @@ function call(call: HookCall): Promise<PyProxy> {
 }
 
 /**
- * Loads Pyodide before the function is known (a warm worker). A failure is
- * not reported here: the `start` then loads again and reports its own.
+ * Batches of made-up records a warm worker runs through the runtime while it
+ * waits (about 0.3 s on baseline code).
  */
+const WARM_UP_BATCHES = 20;
+
 /**
- * Python a warm worker runs before any function is known: the interpreter's
- * hot paths (the eval loop, dicts, json, bytes, method calls) get executed
- * enough for V8 to tier their WebAssembly up. A worker shares the server's
- * compiled module, but a process of its own starts on baseline code and ran
- * its first seconds of work 2-3x slower. It runs in a namespace of its own
- * and leaves nothing behind.
+ * Runs {@link WARM_UP_BATCHES} batches of 1000 made-up records through a
+ * throwaway JsRunner exactly as `call` runs a function's (typed arrays in,
+ * the reply converted out), with fs_runtime/_warm_up.py's MetricProcessor-
+ * shaped operator and no state. V8 then has optimized the WebAssembly and
+ * JavaScript of that path: a worker of the server process shares the
+ * server's optimized module anyway, but a process of its own starts on
+ * baseline code and ran its first batches 2-5x slower.
  */
-const WARM_UP = `
-def _warm_up(rounds):
-    import json
-    class Counter:
-        def __init__(self):
-            self.totals = {}
-        def add(self, key, value):
-            total = self.totals.get(key, 0) + value
-            self.totals[key] = total
-            return total
-    counter = Counter()
-    out = []
-    for i in range(rounds):
-        record = json.loads(b'{"value": %d, "name": "m%d"}' % (i % 5, i % 100))
-        total = counter.add(record["name"], record["value"])
-        out.append(json.dumps({"metric": record["name"], "total": total}).encode())
-        if len(out) >= 1000:
-            out.clear()
-_warm_up(WARM_UP_ROUNDS)
-`;
+async function warmUp(py: PyodideAPI): Promise<void> {
+  const entry = py.pyimport("fs_runtime._entry");
+  const warm = py.pyimport("fs_runtime._warm_up");
+  const noState = (): Promise<StateReply> =>
+    Promise.resolve({ ok: true, value: undefined });
+  const runner = entry.JsRunner(noState, WARM_UP_LIMITS, {}, 1, 500, 1000);
+  try {
+    warm.install(runner);
+    const records = Array.from(
+      { length: 1000 },
+      (_, i) => `{"value": ${1 + i % 5}, "name": "m${i % 7}"}`,
+    );
+    const data = new TextEncoder().encode(records.join(""));
+    const ends = new Int32Array(records.length);
+    records.reduce((end, record, i) => (ends[i] = end + record.length), 0);
+    const sources = new Int32Array(records.length);
+    for (let i = 0; i < WARM_UP_BATCHES; i++) {
+      const reply: PyProxy = await runner.process.callPromising(
+        data,
+        ends,
+        sources,
+      );
+      const tuple = reply.toJs({ create_pyproxies: false }) as unknown[];
+      reply.destroy();
+      if (tuple[0] !== undefined && tuple[0] !== null) {
+        throw new Error(`Cannot warm up the runtime: ${tuple[2]}`);
+      }
+    }
+  } finally {
+    runner.destroy();
+    warm.destroy();
+    entry.destroy();
+  }
+}
 
-/** Records the warm-up loop runs through (about 0.3 s on baseline code). */
-const WARM_UP_ROUNDS = 20_000;
+/** Key and value limits of the warm-up's throwaway store. */
+const WARM_UP_LIMITS: StateLimits = {
+  maxKeyBytes: 2048,
+  simpleBase: 1900,
+  complexBase: 1800,
+  maxValueBytes: 65536,
+};
 
+/**
+ * Loads Pyodide before the function is known (a warm worker) and warms it
+ * up. A failure is not reported here: the `start` then loads again and
+ * reports its own.
+ */
 async function preload(config: LoadConfig, snapshot: Uint8Array) {
   try {
     preloaded = await load(config, { bytes: snapshot }, output);
-    const namespace = preloaded.toPy({ WARM_UP_ROUNDS }) as PyProxy;
-    preloaded.runPython(WARM_UP, { globals: namespace });
-    namespace.destroy();
+    await warmUp(preloaded);
   } catch {
     preloaded = undefined;
   }
