@@ -16,6 +16,13 @@ import type { IsolateWorker } from "./_worker.ts";
 export const REFILL_DELAY_MS = 250;
 
 /**
+ * The same for an isolate process, whose refill costs more CPU (a process,
+ * Pyodide, the warm-up and V8 optimizing it: about 1.4 s of a core) and
+ * competed with the function just started for its first seconds.
+ */
+export const PROCESS_REFILL_DELAY_MS = 3000;
+
+/**
  * What kind of worker a pool keeps: only a start that asks for the same
  * kind takes one (a process's heap cap is fixed when it is spawned).
  */
@@ -82,7 +89,10 @@ export class WarmWorkers {
     }
     this.#spawner = options.spawner;
     this.#target = Math.max(0, Math.floor(count));
-    this.#refillDelayMs = options.refillDelayMs ?? REFILL_DELAY_MS;
+    this.#refillDelayMs = options.refillDelayMs ??
+      (options.spawner.kind.isolation === "process"
+        ? PROCESS_REFILL_DELAY_MS
+        : REFILL_DELAY_MS);
     while (this.#ready.length > this.#target) {
       this.#discard(this.#ready[this.#ready.length - 1]);
     }

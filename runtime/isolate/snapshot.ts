@@ -241,7 +241,7 @@ export class PyodideSnapshot {
    * Web Workers in this process, or with `isolation: "process"` child
    * processes spawned for `maxMemoryBytes` (only a start with that limit
    * takes one). Each costs the memory of an idle isolate; a taken one is
-   * replaced after `refillDelayMs` (default 250 ms, so that functions
+   * replaced after `refillDelayMs` (default 250 ms, 3 s for a process, so that functions
    * created together do not compete with the refill). 0 terminates those
    * waiting: call it before the process should end, a waiting worker keeps
    * it alive.

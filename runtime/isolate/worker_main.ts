@@ -352,7 +352,9 @@ async function warmUp(py: PyodideAPI): Promise<void> {
     const ends = new Int32Array(records.length);
     records.reduce((end, record, i) => (ends[i] = end + record.length), 0);
     const sources = new Int32Array(records.length);
-    for (let i = 0; i < WARM_UP_BATCHES; i++) {
+    // A `start` that arrives meanwhile (inFlight counts it beside the
+    // preload) ends the warm-up: a function never waits for made-up records.
+    for (let i = 0; i < WARM_UP_BATCHES && inFlight <= 1; i++) {
       const reply: PyProxy = await runner.process.callPromising(
         data,
         ends,
