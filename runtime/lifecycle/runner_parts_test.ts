@@ -10,6 +10,7 @@ import {
   type TaskConfig,
 } from "../core/mod.ts";
 import { PyodideSnapshot } from "../isolate/mod.ts";
+import { isolateProcesses } from "../isolate/_test_util.ts";
 import { MemoryStateBackend } from "../state/mod.ts";
 import {
   createTopic,
@@ -100,24 +101,6 @@ function brokerConnections(): Set<string> {
   return open;
 }
 
-/** Ids of this process's live child processes (Linux /proc). */
-function childProcesses(): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(ppid) === Deno.pid && state !== "Z") {
-        pids.push(Number(entry.name));
-      }
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return pids;
-}
-
 /** Polls `check` until it holds; fails with `what` after two seconds. */
 async function eventually(what: string, check: () => boolean): Promise<void> {
   const deadline = Date.now() + 2000;
@@ -193,7 +176,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const before = brokerConnections();
-    const children = childProcesses();
+    const children = isolateProcesses();
     // Nothing listens on port 1: the input fails after the isolate started.
     const error = await rejection(
       openRunnerParts(
@@ -208,7 +191,7 @@ Deno.test({
     );
     await eventually(
       "running an isolate process",
-      () => childProcesses().every((pid) => children.includes(pid)),
+      () => isolateProcesses().every((pid) => children.includes(pid)),
     );
   },
 });
