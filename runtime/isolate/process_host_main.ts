@@ -30,6 +30,13 @@ import { runInNewContext } from "node:vm";
 const WATCH_FAST_MS = 20;
 const WATCH_SLOW_MS = 100;
 
+/**
+ * How long after the start the relay collects its garbage: the collection
+ * blocks the relay, so it waits until the function's first calls have
+ * passed.
+ */
+const RELAY_COLLECT_DELAY_MS = 2000;
+
 /** Bytes read from stdin at a time. */
 const READ_BYTES = 64 * 1024;
 
@@ -154,8 +161,9 @@ function startWorker(init: ProcessHostInit): (message: HostMessage) => void {
       started = true;
       dropPermissions(["read"]);
       send(FrameTag.message, event.data);
-      // After the answer is on its way; the worker's heap is not touched.
-      setTimeout(collectGarbage, 0);
+      // After the answer and the first calls are on their way; the worker's
+      // heap is not touched.
+      setTimeout(collectGarbage, RELAY_COLLECT_DELAY_MS);
       return;
     }
     send(FrameTag.message, event.data);

@@ -68,7 +68,7 @@ function start(name: string, isolation: IsolateOptions["isolation"]) {
 
 /** RSS and PSS of this process plus every isolate process it started. */
 async function memory(): Promise<{ rss: number; pss: number }> {
-  await sleep(1500);
+  await sleep(2500); // past each relay's collection, 2 s after its start
   const total = { rss: rssBytes("self"), pss: pssBytes("self") };
   for (const pid of isolateProcesses()) {
     try {
