@@ -8,6 +8,8 @@ const SEED_EXAMPLE = new URL(
   "../../tests/e2e/seed_example.py",
   import.meta.url,
 );
+import type { InputRecord } from "../../runtime/core/mod.ts";
+
 const encoder = new TextEncoder();
 
 /** Name of the operator class. */
@@ -64,4 +66,25 @@ export function parseMetricOutput(
     );
   }
   return parsed;
+}
+
+/**
+ * Input records carrying `values` in order, as a source would hand them to
+ * an isolate: topic "in", partition 0, offsets from `firstOffset`, no key,
+ * headers or timestamp.
+ */
+export function inputRecords(
+  values: Uint8Array[],
+  firstOffset = 0,
+): InputRecord[] {
+  return values.map((value, i) => ({
+    sourceId: 0,
+    topic: "in",
+    partition: 0,
+    offset: BigInt(firstOffset + i),
+    key: null,
+    value,
+    headers: [],
+    timestamp: 0,
+  }));
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  inputRecords,
   METRIC_CLASS,
   metricMessages,
   metricProcessorSource,
@@ -35,4 +36,19 @@ Deno.test("parseMetricOutput() reads metric and total, and rejects other shapes"
     () => parseMetricOutput(enc.encode('{"total": 3}')),
     /lacks metric/,
   );
+});
+
+Deno.test("inputRecords() hands values over in order on topic 'in' partition 0, offsets from firstOffset", () => {
+  const values = [new Uint8Array([1]), new Uint8Array([2, 3])];
+  const records = inputRecords(values, 7);
+  assert.deepEqual(records.map((r) => r.offset), [7n, 8n]);
+  assert.deepEqual(records.map((r) => r.value), values);
+  for (const record of records) {
+    assert.equal(record.topic, "in");
+    assert.equal(record.partition, 0);
+    assert.equal(record.sourceId, 0);
+    assert.equal(record.key, null);
+    assert.deepEqual(record.headers, []);
+  }
+  assert.deepEqual(inputRecords(values).map((r) => r.offset), [0n, 1n]);
 });

@@ -13,6 +13,7 @@
 import { FunctionIsolate, PyodideSnapshot } from "../../runtime/isolate/mod.ts";
 import { MemoryStateBackend } from "../../runtime/state/mod.ts";
 import {
+  inputRecords,
   METRIC_CLASS,
   metricMessages,
   metricProcessorSource,
@@ -91,16 +92,7 @@ let bareWorkerMiB = 0;
   for (const n of MEMORY_STEPS) {
     while (isolates.length < n) {
       const isolate = await start(`mem-${isolates.length}`);
-      await isolate.process([{
-        sourceId: 0,
-        topic: "in",
-        partition: 0,
-        offset: 0n,
-        key: null,
-        value: message,
-        headers: [],
-        timestamp: 0,
-      }]);
+      await isolate.process(inputRecords([message]));
       isolates.push(isolate);
     }
     const cpu0 = cpuSeconds("self");

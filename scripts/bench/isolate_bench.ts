@@ -19,6 +19,7 @@ import {
 } from "../../runtime/isolate/mod.ts";
 import { MemoryStateBackend } from "../../runtime/state/mod.ts";
 import type { InputRecord } from "../../runtime/core/mod.ts";
+import { inputRecords } from "./_operator.ts";
 
 const records = Number(
   Deno.args.find((a) => a.startsWith("--records="))?.split("=")[1] ?? 20000,
@@ -96,16 +97,7 @@ function median(xs: number[]): number {
 
 function inputs(n: number): InputRecord[] {
   const value = encoder.encode(JSON.stringify({ value: 1 }));
-  return Array.from({ length: n }, (_, i) => ({
-    sourceId: 0,
-    topic: "in",
-    partition: 0,
-    offset: BigInt(i),
-    key: null,
-    value,
-    headers: [],
-    timestamp: 0,
-  }));
+  return inputRecords(Array.from({ length: n }, () => value));
 }
 
 const t0 = performance.now();

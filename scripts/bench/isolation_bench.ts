@@ -22,6 +22,7 @@ import {
 import { isolateProcesses } from "../../runtime/isolate/_test_util.ts";
 import { MemoryStateBackend } from "../../runtime/state/mod.ts";
 import {
+  inputRecords,
   METRIC_CLASS,
   metricMessages,
   metricProcessorSource,
@@ -40,17 +41,7 @@ const moduleSource = new TextEncoder().encode(await metricProcessorSource());
 const snapshot = await PyodideSnapshot.prepare({
   cacheDir: `${repo}.cache/isolate`,
 });
-const records = (n: number) =>
-  metricMessages(n).values.map((value, i) => ({
-    sourceId: 0,
-    topic: "in",
-    partition: 0,
-    offset: BigInt(i),
-    key: null,
-    value,
-    headers: [],
-    timestamp: 0,
-  }));
+const records = (n: number) => inputRecords(metricMessages(n).values);
 
 function start(name: string, isolation: IsolateOptions["isolation"]) {
   return FunctionIsolate.start({

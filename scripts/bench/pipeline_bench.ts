@@ -13,9 +13,9 @@
  */
 import { FunctionIsolate, PyodideSnapshot } from "../../runtime/isolate/mod.ts";
 import { MemoryStateBackend } from "../../runtime/state/mod.ts";
-import type { InputRecord } from "../../runtime/core/mod.ts";
 import { runCpythonBaseline } from "./_cpython.ts";
 import {
+  inputRecords,
   METRIC_CLASS,
   metricMessages,
   metricProcessorSource,
@@ -62,22 +62,9 @@ function start(
   });
 }
 
-function records(values: Uint8Array[], firstOffset: number): InputRecord[] {
-  return values.map((value, i) => ({
-    sourceId: 0,
-    topic: "in",
-    partition: 0,
-    offset: BigInt(firstOffset + i),
-    key: null,
-    value,
-    headers: [],
-    timestamp: 0,
-  }));
-}
-
 // --- Throughput: batches from memory, outputs collected, commit per batch.
 // Baseline passes alternate with the isolate's, so both see the same load.
-const all = records(messages.values, 0);
+const all = inputRecords(messages.values, 0);
 const dictRates: number[] = [];
 const testContextRates: number[] = [];
 let python = "";
@@ -191,7 +178,7 @@ messages.values.reduce((at, m, i) => {
 }, 0);
 {
   const probe = await start("probe", PROBE_CLASS);
-  const result = await probe.process(records([joined], 0));
+  const result = await probe.process(inputRecords([joined], 0));
   await probe.close();
   const parsed = JSON.parse(new TextDecoder().decode(result.outputs[0].value));
   if (parsed.total !== REPS * messages.total) {
