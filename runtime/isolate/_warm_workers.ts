@@ -64,11 +64,6 @@ export class WarmWorkers {
     this.#snapshot = snapshot;
   }
 
-  /** The kind of worker kept, if any is. */
-  get kind(): WarmKind | undefined {
-    return this.#target > 0 ? this.#spawner?.kind : undefined;
-  }
-
   /** Workers waiting to be taken. */
   get size(): number {
     return this.#ready.length;
@@ -84,7 +79,6 @@ export class WarmWorkers {
     options: { spawner: WarmSpawner; refillDelayMs?: number },
   ): void {
     if (this.#spawner && !sameKind(this.#spawner.kind, options.spawner.kind)) {
-      this.#target = 0;
       while (this.#ready.length > 0) this.#discard(this.#ready[0]);
     }
     this.#spawner = options.spawner;

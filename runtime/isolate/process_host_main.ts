@@ -155,18 +155,15 @@ function startWorker(init: ProcessHostInit): (message: HostMessage) => void {
   assets.catch(fail);
   let started = false;
   worker.onmessage = (event) => {
-    if (!started && ["done", "failed"].includes(event.data?.type)) {
-      // The worker has loaded its modules and Pyodide (it reads its files
-      // under its own permissions): this process needs no reads now.
-      started = true;
-      dropPermissions(["read"]);
-      send(FrameTag.message, event.data);
-      // After the answer and the first calls are on their way; the worker's
-      // heap is not touched.
-      setTimeout(collectGarbage, RELAY_COLLECT_DELAY_MS);
-      return;
-    }
     send(FrameTag.message, event.data);
+    if (started || !["done", "failed"].includes(event.data?.type)) return;
+    // The worker has loaded its modules and Pyodide (it reads its files
+    // under its own permissions): this process needs no reads now.
+    started = true;
+    dropPermissions(["read"]);
+    // Once the first calls are on their way (the collection blocks the
+    // relay); the worker's heap is not touched.
+    setTimeout(collectGarbage, RELAY_COLLECT_DELAY_MS);
   };
   worker.addEventListener("error", (event) => {
     // Reported to the server, which ends this process; never fatal here.

@@ -350,7 +350,11 @@ async function warmUp(py: PyodideAPI): Promise<void> {
     );
     const data = new TextEncoder().encode(records.join(""));
     const ends = new Int32Array(records.length);
-    records.reduce((end, record, i) => (ends[i] = end + record.length), 0);
+    let end = 0;
+    for (const [i, record] of records.entries()) {
+      end += record.length; // ASCII: one byte per character
+      ends[i] = end;
+    }
     const sources = new Int32Array(records.length);
     // A `start` that arrives meanwhile (inFlight counts it beside the
     // preload) ends the warm-up: a function never waits for made-up records.
