@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { FsError } from "../core/mod.ts";
 import { MemoryLimitError } from "./_failures.ts";
 import {
   isolateProcesses,
   jsonRecords,
   pyModule,
+  rejection,
   startIsolate,
   testSnapshot,
   texts,
@@ -39,15 +39,6 @@ function startHog(logs: string[] = []): Promise<FunctionIsolate> {
     maxMemoryBytes: 96 * MIB,
     onLog: (line) => logs.push(line),
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<FsError> {
-  const error = await promise.then(
-    () => assert.fail("expected a rejection"),
-    (e) => e,
-  );
-  assert.ok(error instanceof FsError, `not an FsError: ${error}`);
-  return error;
 }
 
 Deno.test({

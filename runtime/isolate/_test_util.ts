@@ -15,6 +15,8 @@ import type {
   StateKey,
   StateMutation,
 } from "../core/mod.ts";
+import assert from "node:assert/strict";
+import { FsError } from "../core/mod.ts";
 import { PyodideSnapshot } from "./snapshot.ts";
 import { FunctionIsolate } from "./isolate.ts";
 import type { IsolateOptions } from "./options.ts";
@@ -232,4 +234,14 @@ export function isolateProcesses(parentPid = Deno.pid): number[] {
     }
   }
   return pids;
+}
+
+/** The FsError `promise` rejects with; fails the test when it resolves or rejects otherwise. */
+export async function rejection(promise: Promise<unknown>): Promise<FsError> {
+  const error = await promise.then(
+    () => assert.fail("expected a rejection"),
+    (e) => e,
+  );
+  assert.ok(error instanceof FsError, `not an FsError: ${error}`);
+  return error;
 }

@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import {
   createLogger,
-  FsError,
   type InputRecord,
   type IsolationMode,
   parseTaskConfig,
@@ -10,7 +9,7 @@ import {
   type TaskConfig,
 } from "../core/mod.ts";
 import { PyodideSnapshot } from "../isolate/mod.ts";
-import { isolateProcesses } from "../isolate/_test_util.ts";
+import { isolateProcesses, rejection } from "../isolate/_test_util.ts";
 import { MemoryStateBackend } from "../state/mod.ts";
 import {
   createTopic,
@@ -108,15 +107,6 @@ async function eventually(what: string, check: () => boolean): Promise<void> {
     if (Date.now() > deadline) assert.fail(`still ${what} after 2 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<FsError> {
-  const error = await promise.then(
-    () => assert.fail("expected a rejection"),
-    (e) => e,
-  );
-  assert.ok(error instanceof FsError, `not an FsError: ${error}`);
-  return error;
 }
 
 const record: InputRecord = {
